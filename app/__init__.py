@@ -1,0 +1,82 @@
+"""StarPath application factory."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import build_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(build_config(app.instance_path, overrides))
+    register_extensions(app)
+    register_blueprints(app)
+    register_templating(app)
+    register_errors(app)
+    register_security_headers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (registers the tables with the metadata)
+    from app.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(models.User, int(user_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.mywork import bp as mywork_bp
+    from app.plans import bp as plans_bp
+    from app.review import bp as review_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(mywork_bp)
+    app.register_blueprint(plans_bp)
+    app.register_blueprint(review_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_templating(app: Flask) -> None:
+    from app import formatting
+
+    formatting.init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    from app import errors
+
+    errors.init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def set_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+        )
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,96 @@
+"""The one object loader: every object is reached through a query scoped by
+the user's region and department, and anything outside answers 404."""
+
+from flask import abort
+from sqlalchemy import false, or_, select, true
+
+from app.extensions import db
+from app.models import Evidence, Milestone, Notice, Plan, ProgressReport
+from app.models.plan import milestone_co_department
+from app.permissions import has_permission
+
+
+def plan_filter(user):
+    if has_permission(user, "view_all"):
+        return true()
+    if user.region_id is None:
+        return false()
+    return Plan.region_id == user.region_id
+
+
+def milestone_filter(user):
+    """SQL condition selecting the milestones `user` may see."""
+    if has_permission(user, "view_all"):
+        return true()
+    if user.region_id is None:
+        return false()
+    in_region = Milestone.plan_id.in_(select(Plan.id).where(Plan.region_id == user.region_id))
+    if has_permission(user, "view_region"):
+        return in_region
+    if user.department_id is None:
+        return false()
+    as_co = select(milestone_co_department.c.milestone_id).where(
+        milestone_co_department.c.department_id == user.department_id
+    )
+    return in_region & or_(Milestone.lead_department_id == user.department_id, Milestone.id.in_(as_co))
+
+
+def visible_milestones(user):
+    return select(Milestone).where(milestone_filter(user))
+
+
+def _one_or_404(stmt):
+    obj = db.session.scalars(stmt).first()
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def load_plan(user, code: str) -> Plan:
+    return _one_or_404(select(Plan).where(Plan.code == code, plan_filter(user)))
+
+
+def load_milestone(user, milestone_id: int) -> Milestone:
+    return _one_or_404(visible_milestones(user).where(Milestone.id == milestone_id))
+
+
+def load_report(user, report_id: int) -> ProgressReport:
+    stmt = (
+        select(ProgressReport)
+        .join(Milestone, ProgressReport.milestone_id == Milestone.id)
+        .where(ProgressReport.id == report_id, milestone_filter(user))
+    )
+    report = _one_or_404(stmt)
+    # Drafts are private to their department.
+    if report.state == "draft" and report.department_id != user.department_id:
+        abort(404)
+    return report
+
+
+def load_evidence(user, evidence_id: int) -> Evidence:
+    stmt = (
+        select(Evidence)
+        .join(Milestone, Evidence.milestone_id == Milestone.id)
+        .where(Evidence.id == evidence_id, milestone_filter(user))
+    )
+    return _one_or_404(stmt)
+
+
+def load_notice(user, notice_id: int) -> Notice:
+    stmt = (
+        select(Notice)
+        .join(Milestone, Notice.milestone_id == Milestone.id)
+        .where(Notice.id == notice_id, milestone_filter(user))
+    )
+    return _one_or_404(stmt)
+
+
+def report_kind_for(user, milestone: Milestone) -> str | None:
+    """'lead' or 'part' when the user's department may report on the milestone."""
+    if not has_permission(user, "report") or user.department_id is None:
+        return None
+    if milestone.lead_department_id == user.department_id:
+        return "lead"
+    if user.department_id in {d.id for d in milestone.co_departments}:
+        return "part"
+    return None

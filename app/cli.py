@@ -1,0 +1,40 @@
+"""Flask CLI commands: demo data and user management."""
+
+import click
+from flask import Flask
+
+from app.extensions import db
+
+
+def register(app: Flask) -> None:
+    @app.cli.group()
+    def demo():
+        """Demo data."""
+
+    @demo.command("load")
+    def demo_load():
+        """Load the demo plan and one account per role (idempotent)."""
+        from app.demo import load_demo
+
+        accounts = load_demo()
+        db.session.commit()
+        click.echo("演示数据已载入。演示账号（用户名 / 密码 / 角色）：")
+        for username, password, role in accounts:
+            click.echo(f"  {username:<16} {password:<14} {role}")
+
+    @app.cli.command("create-admin")
+    @click.argument("username")
+    @click.password_option()
+    def create_admin(username, password):
+        """Create an administrator account."""
+        from app import audit
+        from app.models import User
+
+        if db.session.scalar(db.select(User).where(User.username == username)):
+            raise click.ClickException(f"user {username!r} already exists")
+        user = User(username=username, display_name=username, role="admin")
+        user.set_password(password)
+        db.session.add(user)
+        audit.record(None, "user.create", user, f"命令行创建管理员 {username}")
+        db.session.commit()
+        click.echo(f"created admin {username}")

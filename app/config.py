@@ -1,0 +1,75 @@
+"""Configuration read from the environment.
+
+STARPATH_ENV selects the profile: development (default), testing, production.
+Production refuses to start without SECRET_KEY and DATABASE_URL.
+"""
+
+import os
+import secrets
+from datetime import date
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _as_of(raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ConfigError(f"STARPATH_AS_OF must be YYYY-MM-DD, got {raw!r}") from exc
+
+
+def _dev_secret(instance_path: str) -> str:
+    """Keep one random secret per checkout so sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def build_config(instance_path: str, overrides: dict | None = None) -> dict:
+    env = os.environ
+    overrides = overrides or {}
+    profile = overrides.get("STARPATH_ENV") or env.get("STARPATH_ENV", "development")
+    production = profile == "production"
+    secret = env.get("SECRET_KEY")
+    if production and not secret:
+        raise ConfigError("SECRET_KEY must be set in production")
+    if production and not env.get("DATABASE_URL"):
+        raise ConfigError("DATABASE_URL must be set in production")
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'starpath.db'}"
+    # SQLAlchemy wants the psycopg (v3) driver named explicitly.
+    if database_url.startswith(("postgres://", "postgresql://")):
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+
+    config = {
+        "STARPATH_ENV": profile,
+        "SECRET_KEY": secret or ("" if production else None),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL"),
+        "STARPATH_AS_OF": _as_of(env.get("STARPATH_AS_OF")),
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
+        "DUE_SOON_DAYS": int(env.get("DUE_SOON_DAYS", "14")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production or env.get("SESSION_COOKIE_SECURE") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production or env.get("SESSION_COOKIE_SECURE") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "DEMO_DATA": env.get("STARPATH_DEMO") == "1",
+    }
+    config.update(overrides)
+    if isinstance(config["STARPATH_AS_OF"], str):
+        config["STARPATH_AS_OF"] = _as_of(config["STARPATH_AS_OF"])
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _dev_secret(instance_path)
+    return config

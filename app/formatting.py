@@ -1,0 +1,67 @@
+"""Template filters and globals: Chinese dates, labels, the clock."""
+
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_login import current_user
+
+from app import clock
+from app.permissions import has_permission
+
+
+def cn_date(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.date()
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def cn_datetime(value) -> str:
+    """UTC timestamp shown in Beijing time (UTC+8)."""
+    if value is None:
+        return "—"
+    local = value + timedelta(hours=8)
+    return f"{cn_date(local)} {local:%H:%M}"
+
+
+def due_flags(milestone, today: date | None = None) -> dict:
+    """逾期 / 即将到期 computed from the clock."""
+    today = today or clock.today()
+    if milestone.status == "done":
+        return {"overdue": False, "due_soon": False, "days": None}
+    days = (milestone.due_date - today).days
+    soon = current_app.config["DUE_SOON_DAYS"]
+    return {"overdue": days < 0, "due_soon": 0 <= days <= soon, "days": days}
+
+
+def init_app(app) -> None:
+    app.add_template_filter(cn_date)
+    app.add_template_filter(cn_datetime)
+    # Globals, not context variables, so imported macros can call them too.
+    app.add_template_global(due_flags)
+    app.add_template_global(lambda perm: has_permission(current_user, perm), "can")
+
+    @app.context_processor
+    def inject():
+        return {
+            "today": clock.today(),
+            "as_of": app.config.get("STARPATH_AS_OF"),
+            "demo_data": app.config.get("DEMO_DATA"),
+            "unread_count": _unread_count(),
+        }
+
+
+def _unread_count() -> int:
+    if not getattr(current_user, "is_authenticated", False):
+        return 0
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import Notification
+
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None)
+        )
+    )

@@ -1,0 +1,27 @@
+"""All models, split by area; importing this registers every table."""
+
+from app.models.audit import AuditEvent
+from app.models.indicator import Indicator, IndicatorValue
+from app.models.notice import Notice, Notification, Reminder
+from app.models.org import Department, Region, User
+from app.models.plan import Dependency, Extension, Milestone, Plan, PlanNode
+from app.models.report import Evidence, ProgressReport
+
+__all__ = [
+    "AuditEvent",
+    "Department",
+    "Dependency",
+    "Evidence",
+    "Extension",
+    "Indicator",
+    "IndicatorValue",
+    "Milestone",
+    "Notice",
+    "Notification",
+    "Plan",
+    "PlanNode",
+    "ProgressReport",
+    "Region",
+    "Reminder",
+    "User",
+]

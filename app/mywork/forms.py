@@ -1,0 +1,24 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, MultipleFileField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+CLAIMABLE_STATUSES = [("in_progress", "进行中"), ("blocked", "受阻"), ("done", "已完成")]
+
+
+class ReportForm(FlaskForm):
+    percent = IntegerField(
+        "完成百分比（%）",
+        validators=[
+            InputRequired("请填写完成百分比。"),
+            NumberRange(0, 100, "完成百分比应在 0 到 100 之间。"),
+        ],
+    )
+    claimed_status = SelectField("当前状态", choices=CLAIMABLE_STATUSES)
+    text = TextAreaField("进展说明", validators=[DataRequired("请填写进展说明。"), Length(max=10000)])
+    files = MultipleFileField("佐证材料（可多选）")
+    version = HiddenField()
+    action = HiddenField(default="submit")
+
+
+class NoticeReplyForm(FlaskForm):
+    reply_text = TextAreaField("答复内容", validators=[DataRequired("请填写答复内容。"), Length(max=5000)])

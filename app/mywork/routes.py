@@ -1,0 +1,238 @@
+"""我的工作: a department's milestones, reports, notices and notifications."""
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import access, audit, clock, uploads
+from app.errors import render_error
+from app.extensions import db
+from app.models import Evidence, Milestone, Notice, Notification, ProgressReport
+from app.mywork import bp
+from app.mywork.forms import NoticeReplyForm, ReportForm
+from app.permissions import ensure
+from workflows import review
+
+
+@bp.route("/my")
+@login_required
+def index():
+    dept_id = current_user.department_id
+    milestones = []
+    notices = []
+    returned = []
+    if dept_id is not None:
+        milestones = db.session.scalars(
+            access.visible_milestones(current_user)
+            .where((Milestone.lead_department_id == dept_id) | Milestone.co_departments.any(id=dept_id))
+            .options(selectinload(Milestone.co_departments), selectinload(Milestone.lead_department))
+            .order_by(Milestone.due_date, Milestone.id)
+        ).all()
+        notices = db.session.scalars(
+            select(Notice)
+            .where(Notice.department_id == dept_id, Notice.replied_at.is_(None))
+            .order_by(Notice.reply_due)
+        ).all()
+        returned = db.session.scalars(
+            select(ProgressReport)
+            .where(ProgressReport.department_id == dept_id, ProgressReport.state == "returned")
+            .order_by(ProgressReport.reviewed_at.desc())
+        ).all()
+    open_milestones = [m for m in milestones if m.status != "done"]
+    done_milestones = [m for m in milestones if m.status == "done"]
+    return render_template(
+        "mywork/index.html",
+        open_milestones=open_milestones,
+        done_milestones=done_milestones,
+        notices=notices,
+        returned=returned,
+    )
+
+
+def _attach_files(report: ProgressReport, files, written: list) -> None:
+    for storage in files:
+        if storage and storage.filename:
+            fields = uploads.store(storage)
+            written.append(fields["stored_name"])
+            evidence = Evidence(
+                report=report, milestone_id=report.milestone_id, uploaded_by_id=current_user.id, **fields
+            )
+            db.session.add(evidence)
+            audit.record(
+                current_user,
+                "evidence.upload",
+                evidence,
+                f"上传佐证材料“{evidence.original_name}”",
+                after={"sha256": evidence.sha256, "size": evidence.size},
+                milestone=report.milestone,
+            )
+
+
+def _save_report(report: ProgressReport, form: ReportForm, is_new: bool):
+    """Fill, attach files and (optionally) submit; all or nothing."""
+    report.percent = form.percent.data
+    report.claimed_status = form.claimed_status.data
+    report.text = form.text.data.strip()
+    written: list[str] = []
+    try:
+        review.validate_claim(report.percent, report.claimed_status)
+        db.session.flush()  # the report needs its id and milestone before evidence joins it
+        _attach_files(report, form.files.data or [], written)
+        if is_new:
+            audit.record(current_user, "report.create", report, f"起草{report.kind_label}")
+        if form.action.data == "draft":
+            audit.record(current_user, "report.save", report, "保存汇报草稿")
+        else:
+            review.submit(report, current_user)
+        db.session.commit()
+    except (review.TransitionError, uploads.UploadError) as exc:
+        db.session.rollback()
+        uploads.discard(written)
+        return str(exc)
+    except StaleDataError:
+        db.session.rollback()
+        uploads.discard(written)
+        return "该汇报已被他人修改，请刷新页面后重试。"
+    return None
+
+
+@bp.route("/milestones/<int:milestone_id>/report", methods=["GET", "POST"])
+@login_required
+def new_report(milestone_id: int):
+    milestone = access.load_milestone(current_user, milestone_id)
+    ensure(current_user, "report")
+    kind = access.report_kind_for(current_user, milestone)
+    if kind is None:
+        abort(403)
+    pending = db.session.scalar(
+        select(ProgressReport).where(
+            ProgressReport.milestone_id == milestone.id,
+            ProgressReport.department_id == current_user.department_id,
+            ProgressReport.state.in_(["draft", "submitted", "returned"]),
+        )
+    )
+    if pending is not None:
+        flash(f"本部门已有一份“{pending.state_label}”的汇报，请在其基础上修改。", "info")
+        return redirect(url_for("mywork.edit_report", report_id=pending.id))
+    form = ReportForm()
+    if request.method == "GET":
+        form.percent.data = milestone.percent
+        form.claimed_status.data = "in_progress" if milestone.status != "done" else "done"
+    if form.validate_on_submit():
+        report = ProgressReport(
+            milestone=milestone,
+            department_id=current_user.department_id,
+            author_id=current_user.id,
+            kind=kind,
+            state="draft",
+        )
+        db.session.add(report)
+        error = _save_report(report, form, is_new=True)
+        if error is None:
+            flash(
+                "汇报已提交，等待统筹部门审核。" if report.state == "submitted" else "草稿已保存。", "success"
+            )
+            return redirect(url_for("plans.milestone", milestone_id=milestone.id))
+        flash(error, "error")
+    return render_template("mywork/report_form.html", form=form, milestone=milestone, kind=kind, report=None)
+
+
+@bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_report(report_id: int):
+    report = access.load_report(current_user, report_id)
+    ensure(current_user, "report")
+    if report.department_id != current_user.department_id:
+        abort(403)
+    if report.state not in ("draft", "returned"):
+        flash(f"该汇报当前为“{report.state_label}”，不能修改。", "error")
+        return redirect(url_for("plans.milestone", milestone_id=report.milestone_id))
+    form = ReportForm(obj=report if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = report.version
+    if form.validate_on_submit():
+        if str(report.version) != (form.version.data or ""):
+            db.session.rollback()
+            return render_error(409, "该汇报已在其他窗口或被他人修改，您的修改未保存。请刷新页面后重试。")
+        error = _save_report(report, form, is_new=False)
+        if error is None:
+            flash("汇报已重新提交。" if report.state == "submitted" else "草稿已保存。", "success")
+            return redirect(url_for("plans.milestone", milestone_id=report.milestone_id))
+        flash(error, "error")
+    return render_template(
+        "mywork/report_form.html", form=form, milestone=report.milestone, kind=report.kind, report=report
+    )
+
+
+@bp.route("/evidence/<int:evidence_id>")
+@login_required
+def evidence(evidence_id: int):
+    item = access.load_evidence(current_user, evidence_id)
+    if item.report is not None and item.report.state == "draft":
+        if item.report.department_id != current_user.department_id:
+            abort(404)
+    path = uploads.path_of(item)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.original_name)
+
+
+@bp.route("/notices/<int:notice_id>/answer", methods=["GET", "POST"])
+@login_required
+def answer_notice(notice_id: int):
+    notice = access.load_notice(current_user, notice_id)
+    ensure(current_user, "answer_notice")
+    if notice.department_id != current_user.department_id:
+        abort(403)
+    form = NoticeReplyForm()
+    if not notice.is_open:
+        flash("该督办单已答复。", "info")
+        return redirect(url_for("plans.milestone", milestone_id=notice.milestone_id))
+    if form.validate_on_submit():
+        notice.reply_text = form.reply_text.data.strip()
+        notice.replied_by_id = current_user.id
+        notice.replied_at = clock.utcnow()
+        audit.record(
+            current_user,
+            "notice.answer",
+            notice,
+            f"{current_user.department.name}答复督办单",
+            after={"reply": notice.reply_text},
+        )
+        db.session.add(
+            Notification(
+                user_id=notice.issued_by_id,
+                text=f"{current_user.department.name}已答复督办单：{notice.milestone.title}",
+                link=url_for("plans.milestone", milestone_id=notice.milestone_id),
+            )
+        )
+        db.session.commit()
+        flash("督办答复已提交。", "success")
+        return redirect(url_for("mywork.index"))
+    return render_template("mywork/notice_answer.html", form=form, notice=notice)
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    items = db.session.scalars(
+        select(Notification)
+        .where(Notification.user_id == current_user.id)
+        .order_by(Notification.created_at.desc())
+        .limit(200)
+    ).all()
+    return render_template("mywork/notifications.html", items=items)
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def mark_read():
+    now = clock.utcnow()
+    for item in db.session.scalars(
+        select(Notification).where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+    ):
+        item.read_at = now
+    db.session.commit()
+    return redirect(url_for("mywork.notifications"))

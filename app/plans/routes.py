@@ -1,0 +1,181 @@
+"""Plan tree, milestone pages and 督办 notices."""
+
+from collections import Counter
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import access, audit, clock
+from app.extensions import db
+from app.models import (
+    AuditEvent,
+    Dependency,
+    Milestone,
+    Notice,
+    Notification,
+    Plan,
+    PlanNode,
+    ProgressReport,
+    User,
+)
+from app.permissions import ensure, has_permission
+from app.plans import bp
+from app.plans.forms import NoticeForm
+
+
+def _can_view_plans(user) -> bool:
+    return has_permission(user, "view_region") or has_permission(user, "view_all")
+
+
+@bp.route("/plans")
+@login_required
+def index():
+    if not _can_view_plans(current_user):
+        abort(403)
+    plans = db.session.scalars(select(Plan).where(access.plan_filter(current_user)).order_by(Plan.code)).all()
+    return render_template("plans/index.html", plans=plans)
+
+
+def status_counts(milestones, today) -> Counter:
+    counts = Counter(m.status for m in milestones)
+    counts["overdue"] = sum(1 for m in milestones if m.status != "done" and m.due_date < today)
+    counts["total"] = len(milestones)
+    return counts
+
+
+@bp.route("/plans/<code>")
+@login_required
+def plan(code: str):
+    if not _can_view_plans(current_user):
+        abort(403)
+    plan = access.load_plan(current_user, code)
+    nodes = db.session.scalars(
+        select(PlanNode)
+        .where(PlanNode.plan_id == plan.id)
+        .options(
+            selectinload(PlanNode.milestones).selectinload(Milestone.lead_department),
+            selectinload(PlanNode.departments),
+        )
+        .order_by(PlanNode.position)
+    ).all()
+    children: dict[int | None, list[PlanNode]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+    today = clock.today()
+    subtree: dict[int, list[Milestone]] = {}
+
+    def collect(node):
+        ms = list(node.milestones)
+        for child in children.get(node.id, []):
+            ms.extend(collect(child))
+        subtree[node.id] = ms
+        return ms
+
+    all_ms = [m for root in children.get(None, []) for m in collect(root)]
+    counts = {node_id: status_counts(ms, today) for node_id, ms in subtree.items()}
+    return render_template(
+        "plans/plan.html",
+        plan=plan,
+        children=children,
+        counts=counts,
+        totals=status_counts(all_ms, today),
+    )
+
+
+@bp.route("/milestones/<int:milestone_id>")
+@login_required
+def milestone(milestone_id: int):
+    m = access.load_milestone(current_user, milestone_id)
+    predecessors = db.session.scalars(select(Dependency).where(Dependency.successor_id == m.id)).all()
+    successors = db.session.scalars(select(Dependency).where(Dependency.predecessor_id == m.id)).all()
+    # Dependencies may point at milestones this user cannot open: show titles only then.
+    visible_ids = set(
+        db.session.scalars(
+            select(Milestone.id).where(
+                access.milestone_filter(current_user),
+                Milestone.id.in_(
+                    [d.predecessor_id for d in predecessors] + [d.successor_id for d in successors]
+                ),
+            )
+        )
+    )
+    reports = db.session.scalars(
+        select(ProgressReport)
+        .where(ProgressReport.milestone_id == m.id)
+        .options(selectinload(ProgressReport.evidence))
+        .order_by(ProgressReport.created_at.desc())
+    ).all()
+    reports = [r for r in reports if r.state != "draft" or r.department_id == current_user.department_id]
+    notices = db.session.scalars(
+        select(Notice).where(Notice.milestone_id == m.id).order_by(Notice.issued_at.desc())
+    ).all()
+    history = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.milestone_id == m.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    ).all()
+    notice_form = None
+    if has_permission(current_user, "issue_notice"):
+        notice_form = NoticeForm()
+        notice_form.department_id.choices = [(d.id, d.name) for d in [m.lead_department, *m.co_departments]]
+    return render_template(
+        "plans/milestone.html",
+        m=m,
+        predecessors=predecessors,
+        successors=successors,
+        visible_ids=visible_ids,
+        reports=reports,
+        notices=notices,
+        history=history,
+        report_kind=access.report_kind_for(current_user, m),
+        notice_form=notice_form,
+    )
+
+
+@bp.route("/milestones/<int:milestone_id>/notices", methods=["POST"])
+@login_required
+def issue_notice(milestone_id: int):
+    m = access.load_milestone(current_user, milestone_id)
+    ensure(current_user, "issue_notice")
+    form = NoticeForm()
+    allowed = [m.lead_department, *m.co_departments]
+    form.department_id.choices = [(d.id, d.name) for d in allowed]
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("plans.milestone", milestone_id=m.id))
+    if form.reply_due.data < clock.today():
+        flash("答复期限不能早于今天。", "error")
+        return redirect(url_for("plans.milestone", milestone_id=m.id))
+    notice = Notice(
+        milestone=m,
+        department_id=form.department_id.data,
+        issued_by_id=current_user.id,
+        text=form.text.data.strip(),
+        reply_due=form.reply_due.data,
+    )
+    db.session.add(notice)
+    department = next(d for d in allowed if d.id == form.department_id.data)
+    audit.record(
+        current_user,
+        "notice.issue",
+        notice,
+        f"向{department.name}发出督办单，答复期限 {notice.reply_due.isoformat()}",
+        after={"text": notice.text, "reply_due": notice.reply_due.isoformat()},
+    )
+    for user in db.session.scalars(
+        select(User).where(User.department_id == department.id, User.active.is_(True))
+    ):
+        db.session.add(
+            Notification(
+                user_id=user.id,
+                text=f"督办：{m.title}（请于{notice.reply_due.month}月{notice.reply_due.day}日前答复）",
+                link=url_for("mywork.answer_notice", notice_id=notice.id),
+            )
+        )
+    db.session.commit()
+    flash("督办单已发出。", "success")
+    return redirect(url_for("plans.milestone", milestone_id=m.id))

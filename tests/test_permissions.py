@@ -1,0 +1,183 @@
+"""Every object URL answers 404 outside the user's region and department."""
+
+import io
+import re
+
+import pytest
+
+from app.extensions import db
+from app.models import Evidence, Notice, ProgressReport
+from tests.conftest import csrf_from, login
+from tests.factories import build_world
+from tests.test_functional import PDF
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        w = build_world()
+        # A submitted report with evidence and an open notice on the transport milestone.
+        r = ProgressReport(
+            milestone_id=w["m_transport"],
+            department_id=w["transport_dept"],
+            author_id=w["transport"],
+            kind="lead",
+            text="进展",
+            percent=30,
+            claimed_status="in_progress",
+            state="submitted",
+        )
+        db.session.add(r)
+        db.session.flush()
+        e = Evidence(
+            report_id=r.id,
+            milestone_id=w["m_transport"],
+            uploaded_by_id=w["transport"],
+            original_name="a.pdf",
+            stored_name="x" * 40,
+            sha256="0" * 64,
+            size=10,
+            content_type="application/pdf",
+        )
+        n = Notice(
+            milestone_id=w["m_transport"],
+            department_id=w["transport_dept"],
+            issued_by_id=w["leader"],
+            text="请加快",
+            reply_due=w_date(),
+        )
+        db.session.add_all([e, n])
+        db.session.commit()
+        w.ids.update(report=r.id, evidence=e.id, notice=n.id)
+        return w
+
+
+def w_date():
+    from datetime import date
+
+    return date(2021, 4, 1)
+
+
+def object_urls(w):
+    """Every route that names an object, pointed at the transport milestone's objects."""
+    m, r = w["m_transport"], w["report"]
+    return [
+        ("GET", f"/milestones/{m}"),
+        ("GET", f"/milestones/{m}/report"),
+        ("POST", f"/milestones/{m}/report"),
+        ("POST", f"/milestones/{m}/notices"),
+        ("GET", f"/milestones/{m}/extend"),
+        ("POST", f"/milestones/{m}/extend"),
+        ("GET", f"/milestones/{m}/edit"),
+        ("POST", f"/milestones/{m}/edit"),
+        ("GET", f"/reports/{r}/edit"),
+        ("POST", f"/reports/{r}/edit"),
+        ("GET", f"/review/reports/{r}"),
+        ("POST", f"/review/reports/{r}/approve"),
+        ("POST", f"/review/reports/{r}/return"),
+        ("GET", f"/evidence/{w['evidence']}"),
+        ("GET", f"/notices/{w['notice']}/answer"),
+        ("POST", f"/notices/{w['notice']}/answer"),
+    ]
+
+
+def test_every_object_route_is_listed(app, world):
+    """Guard: a new route with an object id must join the table above."""
+    listed = {re.sub(r"/\d+", "/*", url) for _, url in object_urls(world)}
+    for rule in app.url_map.iter_rules():
+        if "<int:" in rule.rule and not rule.rule.startswith("/admin"):
+            assert re.sub(r"/<int:\w+>", "/*", rule.rule) in listed, rule.rule
+
+
+@pytest.mark.parametrize("username", ["other", "other_office", "police"])
+def test_outsiders_get_404(client, world, username):
+    """Another region's users, and a department not on the milestone, see nothing."""
+    login(client, username)
+    token = csrf_from(client, "/notifications")
+    for method, url in object_urls(world):
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(
+                url,
+                data={
+                    "csrf_token": token,
+                    "percent": 50,
+                    "claimed_status": "in_progress",
+                    "text": "x",
+                    "reason": "x",
+                },
+            )
+        assert response.status_code == 404, (username, method, url, response.status_code)
+
+
+def test_other_region_plan_is_404(client, world):
+    login(client, "other_office")
+    assert client.get("/plans/plan-a").status_code == 404
+    assert client.get("/plans/plan-b").status_code == 200
+
+
+def test_co_department_sees_milestone_and_lead_evidence(client, world, app):
+    login(client, "transport")
+    assert client.get(f"/milestones/{world['m_police']}").status_code == 200
+    assert client.get(f"/milestones/{world['m_late']}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "username,url,status",
+    [
+        ("police", "/review", 403),
+        ("police", "/admin/users", 403),
+        ("police", "/plans", 403),
+        ("leader", "/review", 403),
+        ("leader", "/plans/plan-a", 200),
+        ("province", "/plans/plan-b", 200),
+        ("province", "/admin/users", 403),
+        ("office", "/admin/users", 403),
+        ("admin", "/admin/users", 200),
+        ("office", "/review", 200),
+    ],
+)
+def test_role_permissions(client, world, username, url, status):
+    login(client, username)
+    assert client.get(url).status_code == status
+
+
+def test_read_only_roles_cannot_change_anything(client, world):
+    login(client, "province")
+    token = csrf_from(client, "/notifications")
+    m = world["m_police"]
+    for url in [
+        f"/milestones/{m}/notices",
+        f"/milestones/{m}/extend",
+        f"/milestones/{m}/report",
+        f"/review/reports/{world['report']}/approve",
+    ]:
+        assert client.post(url, data={"csrf_token": token}).status_code == 403, url
+
+
+def test_anonymous_is_sent_to_login(client, world):
+    response = client.get(f"/milestones/{world['m_police']}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_evidence_outside_scope_is_404_even_with_a_real_file(client, world, app):
+    login(client, "police")
+    token = csrf_from(client, f"/milestones/{world['m_police']}/report")
+    client.post(
+        f"/milestones/{world['m_police']}/report",
+        data={
+            "csrf_token": token,
+            "percent": 20,
+            "claimed_status": "in_progress",
+            "text": "进展",
+            "files": (io.BytesIO(PDF), "证明.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    with app.app_context():
+        ev = db.session.scalars(db.select(Evidence).where(Evidence.original_name == "证明.pdf")).one()
+    assert client.get(f"/evidence/{ev.id}").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_from(client, "/notifications")})
+    login(client, "other")
+    assert client.get(f"/evidence/{ev.id}").status_code == 404

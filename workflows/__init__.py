@@ -1,0 +1,1 @@
+"""Background and multi-step work: review state machine, reminders, recomputes."""
