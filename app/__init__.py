@@ -78,5 +78,7 @@ def register_security_headers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.cli import register
+    from app.score_cli import score_command
 
     register(app)
+    app.cli.add_command(score_command)

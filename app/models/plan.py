@@ -24,6 +24,8 @@ milestone_co_department = Table(
     db.metadata,
     Column("milestone_id", ForeignKey("milestone.id", ondelete="CASCADE"), primary_key=True),
     Column("department_id", ForeignKey("department.id"), primary_key=True),
+    # The order the plan names them in; rows added through the ORM get 0 (then by name).
+    Column("position", Integer, nullable=False, default=0, server_default="0"),
 )
 
 node_department = Table(
@@ -108,7 +110,8 @@ class Milestone(TimestampMixin, db.Model):
     node: Mapped[PlanNode] = relationship(back_populates="milestones")
     lead_department: Mapped[Department] = relationship()
     co_departments: Mapped[list[Department]] = relationship(
-        secondary=milestone_co_department, order_by="Department.name"
+        secondary=milestone_co_department,
+        order_by=[milestone_co_department.c.position, Department.name],
     )
     indicators = relationship("Indicator", secondary="milestone_indicator", back_populates="milestones")
     extensions: Mapped[list[Extension]] = relationship(

@@ -1,0 +1,126 @@
+"""The checking toolkit of the plan schema: typed field access that records errors."""
+
+import re
+from datetime import date
+
+from app.planio.reader import PlanError
+
+KEY_RE = re.compile(r"^[a-z0-9-]+$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def as_date(value) -> date | None:
+    """A schema date (ISO text, or a date from another YAML reader) as a date."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _limit(column) -> int | None:
+    return getattr(column.property.columns[0].type, "length", None)
+
+
+def _join(path: str, key) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _type_ok(kind: str, value) -> bool:
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, {"str": str, "bool": bool, "list": list, "map": dict}[kind])
+
+
+class Checker:
+    def __init__(self, filename: str):
+        self.file = filename
+        self.errors: list[PlanError] = []
+
+    def err(self, path: str, problem: str) -> None:
+        self.errors.append(PlanError(self.file, path, problem))
+
+    def known(self, obj: dict, allowed: set, path: str) -> None:
+        for key in obj:
+            if key not in allowed:
+                self.err(_join(path, key), "unknown field")
+
+    def get(self, obj, key, path, kind, *, required=True, null=False, choices=None, limit=None):
+        """The field's value if present and well-formed, else None (with an error)."""
+        where = _join(path, key)
+        if key not in obj:
+            if required:
+                self.err(where, "missing")
+            return None
+        value = obj[key]
+        if value is None:
+            if not null:
+                self.err(where, "must not be null")
+            return None
+        if kind == "date":
+            return self.date(value, where)
+        if kind == "key":
+            kind, pattern = "str", KEY_RE
+        else:
+            pattern = None
+        if not _type_ok(kind, value):
+            self.err(where, f"expected {kind}, got {type(value).__name__} {value!r}")
+            return None
+        if choices is not None and value not in choices:
+            self.err(where, f"{value!r} is not one of {', '.join(map(str, choices))}")
+            return None
+        if pattern and not pattern.match(value):
+            self.err(where, f"{value!r} is not a key of [a-z0-9-]")
+            return None
+        if kind == "str" and not value.strip():
+            self.err(where, "empty")
+            return None
+        if limit and len(value) > _limit(limit):
+            self.err(where, f"longer than {_limit(limit)} characters")
+            return None
+        return value
+
+    def date(self, value, where):
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str) and DATE_RE.match(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError as exc:
+                self.err(where, f"invalid date {value!r}: {exc}")
+                return None
+        self.err(where, f"expected an ISO date YYYY-MM-DD, got {value!r}")
+        return None
+
+    def items(self, obj, key, path, *, required=False):
+        """(path, item) for each mapping in a list field; non-mappings are errors."""
+        values = self.get(obj, key, path, "list", required=required, null=not required) or []
+        for i, item in enumerate(values):
+            where = f"{_join(path, key)}[{i}]"
+            if isinstance(item, dict):
+                yield where, item
+            else:
+                self.err(where, f"expected a mapping, got {item!r}")
+
+    def names(self, obj, key, path, listed, *, required=False):
+        """A list of department names, each listed in `departments`, no repeats."""
+        values = self.get(obj, key, path, "list", required=required, null=not required) or []
+        if required and not values:
+            self.err(_join(path, key), "needs at least one department")
+        for i, name in enumerate(values):
+            where = f"{_join(path, key)}[{i}]"
+            if not isinstance(name, str):
+                self.err(where, f"expected a department name, got {name!r}")
+            elif name not in listed:
+                self.err(where, f"department {name!r} is not listed in departments")
+            elif name in values[:i]:
+                self.err(where, f"department {name!r} named twice")
+        return values
+
+    def unique(self, seen: dict, key, where: str, what: str) -> None:
+        if key is None:
+            return
+        if key in seen:
+            self.err(where, f"duplicate {what} {key!r} (first at {seen[key]})")
+        else:
+            seen[key] = where
