@@ -13,6 +13,7 @@ No function reads the clock: `today` is always passed in.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -117,10 +118,21 @@ def succs(g, mid):
 
 
 def topological(g):
-    """Milestone ids, predecessors first; ties keep insertion order (deterministic)."""
-    order = {n: i for i, n in enumerate(milestones_of(g))}
-    sub = g.subgraph(order)
-    return list(nx.lexicographical_topological_sort(sub, key=order.__getitem__))
+    """Milestone ids, predecessors first (Kahn's algorithm over insertion order: deterministic)."""
+    ids = milestones_of(g)
+    waiting = {n: len(preds(g, n)) for n in ids}
+    ready = deque(n for n in ids if not waiting[n])
+    order = []
+    while ready:
+        n = ready.popleft()
+        order.append(n)
+        for s in succs(g, n):
+            waiting[s] -= 1
+            if not waiting[s]:
+                ready.append(s)
+    if len(order) != len(ids):
+        raise ValueError("the dependencies contain a cycle")
+    return order
 
 
 def would_create_cycle(graph, pred, succ):
@@ -252,6 +264,8 @@ def _walk(graph, mid, today, step):
     if mid not in graph:
         raise ValueError(f"unknown milestone {mid!r}")
     finish = forecast_finish(graph, today)
+    if graph.nodes[mid]["m"].is_done:  # a done milestone is blocked by, and holds up, nothing
+        return [], finish
     depth, frontier = {}, [mid]
     level = 0
     while frontier:
