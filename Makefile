@@ -21,10 +21,10 @@ db: install
 	$(BIN)/flask --app wsgi db upgrade
 
 demo: db
-	STARPATH_DEMO=1 $(BIN)/flask --app wsgi demo load
+	$(BIN)/flask --app wsgi demo load
 
 run: demo
-	STARPATH_DEMO=1 STARPATH_AS_OF=$(AS_OF) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	STARPATH_AS_OF=$(AS_OF) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest

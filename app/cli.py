@@ -4,9 +4,12 @@ import click
 from flask import Flask
 
 from app.extensions import db
+from app.planio.cli import plans_cli
 
 
 def register(app: Flask) -> None:
+    app.cli.add_command(plans_cli)
+
     @app.cli.group()
     def demo():
         """Demo data."""

@@ -65,7 +65,6 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production or env.get("SESSION_COOKIE_SECURE") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
-        "DEMO_DATA": env.get("STARPATH_DEMO") == "1",
     }
     config.update(overrides)
     if isinstance(config["STARPATH_AS_OF"], str):

@@ -1,167 +1,222 @@
-"""A small demo: one region, three departments, ten milestones with
-dependencies, five indicators and one account per role. Idempotent."""
+"""Demo data on the real plans: both plans, demo accounts, and a progress
+state as of 2021-03-15 (some milestones approved done, some late, some reports
+waiting for review, values for most indicators). Idempotent: the progress
+state is written once, marked by a `demo.load` audit event."""
 
-from datetime import date
+import random
+from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
 from app import audit
+from app.clock import utcnow
 from app.extensions import db
 from app.models import (
+    AuditEvent,
     Department,
-    Dependency,
     Indicator,
+    IndicatorValue,
     Milestone,
     Plan,
-    PlanNode,
+    ProgressReport,
     Region,
     User,
 )
 
+DEMO_AS_OF = date(2021, 3, 15)
 DEMO_PASSWORD = "demo-pass-2021"
-DEPARTMENTS = [
-    ("示范市大数据中心", "public_institution"),
-    ("示范市公安局", "government"),
-    ("示范市交通运输局", "government"),
-]
-# (key, node, title, due, lead index, co indices, status, percent)
-MILESTONES = [
-    ("m1", "data", "数据共享交换平台扩容", date(2020, 12, 31), 0, [], "done", 100),
-    ("m2", "data", "人口、法人基础库建设", date(2021, 3, 31), 0, [1], "in_progress", 60),
-    ("m3", "brain", "城市大脑一期上线", date(2021, 6, 30), 0, [1, 2], "in_progress", 30),
-    ("m4", "brain", "城市大脑二期：综合事件管理", date(2021, 12, 31), 0, [1], "not_started", 0),
-    ("m5", "police", "视频结构化智能分析平台升级", date(2021, 2, 28), 1, [], "in_progress", 70),
-    ("m6", "police", "警务航空一体化部署", date(2021, 9, 30), 1, [0], "not_started", 0),
-    ("m7", "traffic", "公交大数据系统建设", date(2021, 3, 20), 2, [0], "in_progress", 80),
-    ("m8", "traffic", "智能交通管控平台启动", date(2021, 8, 31), 2, [1], "not_started", 0),
-    ("m9", "traffic", "公交电子站牌覆盖率达到10%", date(2021, 10, 31), 2, [], "not_started", 0),
-    ("m10", "brain", "城市运行体征专题上线", date(2021, 4, 10), 0, [2], "in_progress", 20),
-]
-DEPENDENCIES = [
-    ("m1", "m2"),
-    ("m1", "m3"),
-    ("m2", "m3"),
-    ("m3", "m4"),
-    ("m5", "m6"),
-    ("m7", "m8"),
-    ("m8", "m9"),
-    ("m3", "m10"),
-]
-INDICATORS = [
-    ("i1", "电子证照使用率", "%", 80, 85, 0),
-    ("i2", "公共交通来车实时预报率", "%", 90, 100, 2),
-    ("i3", "城市大脑建设", None, None, None, 0),
-    ("i4", "视频监控联网率", "%", 90, 95, 1),
-    ("i5", "数据共享开放水平", "%", 90, 95, 0),
-]
-ACCOUNTS = [  # username, display name, role, department index or None
-    ("office", "统筹部门（大数据中心）", "plan_office", 0),
-    ("police", "公安局联络员", "department", 1),
-    ("transport", "交通运输局联络员", "department", 2),
-    ("leader", "领导小组成员", "leading_group", None),
-    ("admin", "系统管理员", "admin", None),
-    ("province", "省大数据局", "province", None),
+PLAN_FILES = ["weihai-1313.yaml", "zhangqiu-3n.yaml"]
+PLANS_DIR = Path(__file__).resolve().parent.parent / "plans"
+
+# username, display name, role, region, department (None for region-wide roles)
+ACCOUNTS = [
+    ("wh-office", "威海市大数据中心（统筹）", "plan_office", "威海市", "市大数据中心"),
+    ("wh-police", "市公安局联络员", "department", "威海市", "市公安局"),
+    ("wh-industry", "市工业和信息化局联络员", "department", "威海市", "市工业和信息化局"),
+    ("wh-housing", "市住房城乡建设局联络员", "department", "威海市", "市住房城乡建设局"),
+    ("wh-education", "市教育局联络员", "department", "威海市", "市教育局"),
+    ("wh-leader", "威海市智慧城市建设领导小组", "leading_group", "威海市", None),
+    ("zq-office", "章丘区大数据局（统筹）", "plan_office", "章丘区", "区大数据局"),
+    ("zq-industry", "区工业和信息化局联络员", "department", "章丘区", "区工业和信息化局"),
+    ("zq-approval", "区行政审批服务局联络员", "department", "章丘区", "区行政审批服务局"),
+    ("zq-housing", "区住房和城乡建设局联络员", "department", "章丘区", "区住房和城乡建设局"),
+    ("zq-police", "区公安分局联络员", "department", "章丘区", "区公安分局"),
+    ("zq-leader", "章丘区智慧城市建设领导小组", "leading_group", "章丘区", None),
+    ("province", "省大数据局（只读）", "province", None, None),
+    ("admin", "系统管理员", "admin", None, None),
 ]
 
 
-def _get_or_add(model, lookup: dict, **fields):
-    obj = db.session.scalar(select(model).filter_by(**lookup))
-    if obj is None:
-        obj = model(**lookup, **fields)
-        db.session.add(obj)
-        db.session.flush()
-    return obj
+def is_demo_database() -> bool:
+    return (
+        db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "demo.load").limit(1)) is not None
+    )
 
 
 def load_demo() -> list[tuple[str, str, str]]:
-    region = _get_or_add(Region, {"name": "示范市"}, kind="city")
-    depts = [_get_or_add(Department, {"region_id": region.id, "name": n}, kind=k) for n, k in DEPARTMENTS]
-    plan = _get_or_add(
-        Plan,
-        {"code": "demo-city"},
-        region_id=region.id,
-        title="示范市新型智慧城市建设行动计划（演示）",
-        standard_code="sd-city-2019",
-        period_start=date(2020, 1, 1),
-        period_end=date(2022, 12, 31),
-        target_stars=4,
-        target_date=date(2021, 10, 31),
-        targets=[{"stars": 4, "due": "2021-10-31"}, {"stars": 5, "due": "2022-12-31"}],
-    )
-    nodes = {}
-    for pos, (key, title, lead) in enumerate(
-        [
-            ("data", "数据资源体系", 0),
-            ("brain", "城市大脑", 0),
-            ("police", "智慧警务", 1),
-            ("traffic", "智慧交通", 2),
-        ]
-    ):
-        nodes[key] = _get_or_add(
-            PlanNode,
-            {"plan_id": plan.id, "key": key},
-            kind="program",
-            title=title,
-            position=pos,
-            text=f"{title}相关建设任务。",
+    from app.planio.loader import load_files
+
+    load_files([PLANS_DIR / name for name in PLAN_FILES])
+    users = _accounts()
+    if not is_demo_database():
+        for code in ("weihai-1313", "zhangqiu-3n"):
+            plan = db.session.scalar(select(Plan).where(Plan.code == code))
+            _progress(plan, users)
+            _indicator_values(plan, users)
+        db.session.add(
+            AuditEvent(action="demo.load", object_type="Plan", summary="载入演示进度（截至 2021年3月15日）")
         )
-        if not nodes[key].departments:
-            nodes[key].departments.append(depts[lead])
-    ms = {}
-    for key, node, title, due, lead, co, status, percent in MILESTONES:
-        m = db.session.scalar(select(Milestone).filter_by(plan_id=plan.id, key=key))
-        if m is None:
-            m = Milestone(
-                plan_id=plan.id,
-                key=key,
-                node=nodes[node],
-                title=title,
-                text=f"完成{title}。",
-                due_date=due,
-                baseline_due_date=due,
-                lead_department=depts[lead],
-                status=status,
-                percent=percent,
-                actual_finish=due if status == "done" else None,
-            )
-            m.co_departments = [depts[i] for i in co]
-            db.session.add(m)
-            db.session.flush()
-        ms[key] = m
-    for pred, succ in DEPENDENCIES:
-        _get_or_add(Dependency, {"predecessor_id": ms[pred].id, "successor_id": ms[succ].id}, plan_id=plan.id)
-    for pos, (key, name, unit, four, five, dept) in enumerate(INDICATORS):
-        ind = _get_or_add(
-            Indicator,
-            {"plan_id": plan.id, "key": key},
-            name=name,
-            unit=unit,
-            position=pos,
-            four_star_op=">=" if four is not None else None,
-            four_star_value=four,
-            four_star_target=f"{name}达到{four}%" if four else "建成并运行",
-            four_star_due=date(2021, 10, 31),
-            five_star_op=">=" if five else None,
-            five_star_value=five,
-            five_star_target=f"{name}达到{five}%" if five else "深化应用",
-            five_star_due=date(2022, 12, 31),
-        )
-        if not ind.departments:
-            ind.departments.append(depts[dept])
-    ms["m9"].indicators = [db.session.scalar(select(Indicator).filter_by(plan_id=plan.id, key="i2"))]
-    accounts = []
-    for username, name, role, dept in ACCOUNTS:
+    return [(u.username, DEMO_PASSWORD, u.role_label) for u in users.values()]
+
+
+def _accounts() -> dict[str, User]:
+    users = {}
+    for username, name, role, region_name, dept_name in ACCOUNTS:
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:
+            region = (
+                db.session.scalar(select(Region).where(Region.name == region_name)) if region_name else None
+            )
+            dept = None
+            if dept_name:
+                dept = db.session.scalar(
+                    select(Department).where(Department.region_id == region.id, Department.name == dept_name)
+                )
             user = User(
                 username=username,
                 display_name=name,
                 role=role,
-                region_id=region.id if role in ("plan_office", "department", "leading_group") else None,
-                department_id=depts[dept].id if dept is not None else None,
+                region_id=region.id if region else None,
+                department_id=dept.id if dept else None,
             )
             user.set_password(DEMO_PASSWORD)
             db.session.add(user)
             audit.record(None, "user.create", user, f"演示数据：创建用户 {username}")
-        accounts.append((username, DEMO_PASSWORD, user.role_label))
-    return accounts
+        users[username] = user
+    return users
+
+
+def _author(plan: Plan, department_id: int, users: dict[str, User]) -> User:
+    """The department's demo account, else the plan office entering on its behalf."""
+    for user in users.values():
+        if user.department_id == department_id and user.role in ("department", "plan_office"):
+            return user
+    prefix = "wh" if plan.code.startswith("weihai") else "zq"
+    return users[f"{prefix}-office"]
+
+
+def _stamp(day: date):
+    return utcnow().replace(
+        year=day.year, month=day.month, day=day.day, hour=2, minute=0, second=0, microsecond=0
+    )
+
+
+def _progress(plan: Plan, users: dict[str, User]) -> None:
+    milestones = db.session.scalars(
+        select(Milestone).where(Milestone.plan_id == plan.id).order_by(Milestone.due_date, Milestone.key)
+    ).all()
+    office = users["wh-office" if plan.code.startswith("weihai") else "zq-office"]
+    waiting = 0
+    for m in milestones:
+        rng = random.Random(f"{plan.code}/{m.key}")
+        author = _author(plan, m.lead_department_id, users)
+        days_left = (m.due_date - DEMO_AS_OF).days
+        if days_left < 0 and rng.random() < 0.75:
+            finish = m.due_date - timedelta(days=rng.randint(0, 25))
+            if rng.random() < 0.2:  # finished, but late
+                finish = min(m.due_date + timedelta(days=rng.randint(5, 40)), DEMO_AS_OF)
+            _report(m, author, office, 100, "done", "approved", finish, f"已完成：{m.title}。")
+            m.status, m.percent, m.actual_finish = "done", 100, finish
+        elif days_left < 0:
+            percent = rng.choice([40, 50, 60, 70, 80, 90])
+            _report(
+                m,
+                author,
+                office,
+                percent,
+                "in_progress",
+                "approved",
+                m.due_date - timedelta(days=30),
+                "推进中，部分内容尚未完成。",
+            )
+            m.status, m.percent = "in_progress", percent
+        elif days_left <= 300:
+            percent = rng.choice([10, 20, 30, 40, 50, 60])
+            m.status, m.percent = "in_progress", percent
+            day = DEMO_AS_OF - timedelta(days=rng.randint(20, 60))
+            _report(m, author, office, percent, "in_progress", "approved", day, "按计划推进。")
+            if waiting < 6 and author is not office and rng.random() < 0.6:
+                waiting += 1
+                _report(
+                    m,
+                    author,
+                    None,
+                    min(percent + 20, 90),
+                    "in_progress",
+                    "submitted",
+                    DEMO_AS_OF - timedelta(days=rng.randint(1, 6)),
+                    "本月新增进展，请审核。",
+                )
+
+
+def _report(m, author, reviewer, percent, status, state, day, text) -> None:
+    report = ProgressReport(
+        milestone=m,
+        department_id=m.lead_department_id,
+        author_id=author.id,
+        kind="lead",
+        text=text,
+        percent=percent,
+        claimed_status=status,
+        state=state,
+        submitted_at=_stamp(day),
+        reviewed_by_id=reviewer.id if reviewer else None,
+        reviewed_at=_stamp(day) if reviewer else None,
+    )
+    db.session.add(report)
+    audit.record(
+        None, "demo.report", report, f"演示数据：{report.state_label}的汇报（{percent}%）", milestone=m
+    )
+
+
+def _indicator_values(plan: Plan, users: dict[str, User]) -> None:
+    office = users["wh-office" if plan.code.startswith("weihai") else "zq-office"]
+    indicators = db.session.scalars(
+        select(Indicator).where(Indicator.plan_id == plan.id).order_by(Indicator.position)
+    ).all()
+    for ind in indicators:
+        rng = random.Random(f"{plan.code}/{ind.key}/value")
+        if rng.random() < 0.15:  # a few indicators have no value yet
+            continue
+        target = ind.four_star_value
+        last_share = 0.0
+        for as_of, share in ((date(2020, 12, 31), rng.uniform(0.55, 0.95)), (date(2021, 3, 1), None)):
+            if target is None:
+                value_number, value_json = None, {"level": rng.randint(2, 4)}
+            else:
+                share = share if share is not None else min(1.15, last_share + rng.uniform(0.0, 0.2))
+                value_number = _round_like(
+                    target * share if ind.four_star_op in (">=", ">") else target / share, ind.unit
+                )
+                value_json = None
+            last_share = share
+            db.session.add(
+                IndicatorValue(
+                    indicator_id=ind.id,
+                    as_of=as_of,
+                    value_number=value_number,
+                    value_json=value_json,
+                    source="演示数据",
+                    state="approved",
+                    entered_by_id=office.id,
+                    reviewed_by_id=office.id,
+                    reviewed_at=_stamp(as_of),
+                )
+            )
+
+
+def _round_like(value: float, unit: str | None) -> float:
+    if unit == "%":
+        return round(min(value, 100.0), 1)
+    return float(round(value))

@@ -47,7 +47,7 @@ def init_app(app) -> None:
         return {
             "today": clock.today(),
             "as_of": app.config.get("STARPATH_AS_OF"),
-            "demo_data": app.config.get("DEMO_DATA"),
+            "demo_data": _demo_database(app),
             "unread_count": _unread_count(),
         }
 
@@ -65,3 +65,12 @@ def _unread_count() -> int:
             Notification.user_id == current_user.id, Notification.read_at.is_(None)
         )
     )
+
+
+def _demo_database(app) -> bool:
+    """Whether this database holds demo data; checked once per process."""
+    if "starpath_demo" not in app.extensions:
+        from app.demo import is_demo_database
+
+        app.extensions["starpath_demo"] = is_demo_database()
+    return app.extensions["starpath_demo"]

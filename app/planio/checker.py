@@ -20,7 +20,7 @@ def _limit(column) -> int | None:
     return getattr(column.property.columns[0].type, "length", None)
 
 
-def _join(path: str, key) -> str:
+def join(path: str, key) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
@@ -43,11 +43,11 @@ class Checker:
     def known(self, obj: dict, allowed: set, path: str) -> None:
         for key in obj:
             if key not in allowed:
-                self.err(_join(path, key), "unknown field")
+                self.err(join(path, key), "unknown field")
 
     def get(self, obj, key, path, kind, *, required=True, null=False, choices=None, limit=None):
         """The field's value if present and well-formed, else None (with an error)."""
-        where = _join(path, key)
+        where = join(path, key)
         if key not in obj:
             if required:
                 self.err(where, "missing")
@@ -96,7 +96,7 @@ class Checker:
         """(path, item) for each mapping in a list field; non-mappings are errors."""
         values = self.get(obj, key, path, "list", required=required, null=not required) or []
         for i, item in enumerate(values):
-            where = f"{_join(path, key)}[{i}]"
+            where = f"{join(path, key)}[{i}]"
             if isinstance(item, dict):
                 yield where, item
             else:
@@ -105,10 +105,10 @@ class Checker:
     def names(self, obj, key, path, listed, *, required=False):
         """A list of department names, each listed in `departments`, no repeats."""
         values = self.get(obj, key, path, "list", required=required, null=not required) or []
-        if required and not values:
-            self.err(_join(path, key), "needs at least one department")
+        if required and obj.get(key) == []:
+            self.err(join(path, key), "needs at least one department")
         for i, name in enumerate(values):
-            where = f"{_join(path, key)}[{i}]"
+            where = f"{join(path, key)}[{i}]"
             if not isinstance(name, str):
                 self.err(where, f"expected a department name, got {name!r}")
             elif name not in listed:

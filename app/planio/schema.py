@@ -5,17 +5,15 @@ and the problem. String limits come from the model columns, so a file that passe
 also fits PostgreSQL.
 """
 
-import re
-from datetime import date
+from dataclasses import dataclass, field
 
 import networkx as nx
 
 from app.engines import standards
 from app.models import Department, Dependency, Indicator, Milestone, Plan, PlanNode, Region
+from app.planio.checker import Checker, as_date, join
 from app.planio.reader import PlanError, read_plan
 
-KEY_RE = re.compile(r"^[a-z0-9-]+$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OPS = (">=", ">", "<=", "<", "==")
 REGION_KINDS = ("city", "county")
 DEPARTMENT_KINDS = ("government", "enterprise", "party", "judicial", "public_institution")
@@ -25,134 +23,29 @@ TOP = {"code", "title", "issued", "source", "period", "region", "standard", "tar
 TOP |= {"departments", "nodes", "dependencies", "indicators"}
 NODE = {"key", "kind", "number", "title", "text", "departments", "children", "milestones"}
 MILESTONE = {"key", "title", "text", "due", "lead", "co", "source", "targets", "indicators"}
+TARGET = {"metric", "op", "value", "unit"}
+DEPENDENCY = {"predecessor", "successor", "lag_days", "inferred", "reason"}
 INDICATOR = {"key", "table", "category", "number", "name", "definition", "unit", "star"}
 INDICATOR |= {"four_star", "five_star", "weight_four_star", "weight_five_star"}
 INDICATOR |= {"departments", "standard_indicator"}
 CELL = {"target", "op", "value", "due"}
-DEPENDENCY = {"predecessor", "successor", "lag_days", "inferred", "reason"}
-TARGET = {"metric", "op", "value", "unit"}
 
 __all__ = ["PlanError", "as_date", "validate", "validate_file"]
 
 
-def as_date(value) -> date | None:
-    """A schema date (ISO text, or a date from another YAML reader) as a date."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
+@dataclass
+class _Seen:
+    """What the walk has met so far, for uniqueness and reference checks."""
 
-
-def _limit(column) -> int | None:
-    return getattr(column.property.columns[0].type, "length", None)
-
-
-def _join(path: str, key) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _type_ok(kind: str, value) -> bool:
-    if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, {"str": str, "bool": bool, "list": list, "map": dict}[kind])
-
-
-class _Check:
-    def __init__(self, filename: str):
-        self.file = filename
-        self.errors: list[PlanError] = []
-
-    def err(self, path: str, problem: str) -> None:
-        self.errors.append(PlanError(self.file, path, problem))
-
-    def known(self, obj: dict, allowed: set, path: str) -> None:
-        for key in obj:
-            if key not in allowed:
-                self.err(_join(path, key), "unknown field")
-
-    def get(self, obj, key, path, kind, *, required=True, null=False, choices=None, limit=None):
-        """The field's value if present and well-formed, else None (with an error)."""
-        where = _join(path, key)
-        if key not in obj:
-            if required:
-                self.err(where, "missing")
-            return None
-        value = obj[key]
-        if value is None:
-            if not null:
-                self.err(where, "must not be null")
-            return None
-        if kind == "date":
-            return self.date(value, where)
-        if kind == "key":
-            kind, pattern = "str", KEY_RE
-        else:
-            pattern = None
-        if not _type_ok(kind, value):
-            self.err(where, f"expected {kind}, got {type(value).__name__} {value!r}")
-            return None
-        if choices is not None and value not in choices:
-            self.err(where, f"{value!r} is not one of {', '.join(map(str, choices))}")
-            return None
-        if pattern and not pattern.match(value):
-            self.err(where, f"{value!r} is not a key of [a-z0-9-]")
-            return None
-        if kind == "str" and not value.strip():
-            self.err(where, "empty")
-            return None
-        if limit and len(value) > _limit(limit):
-            self.err(where, f"longer than {_limit(limit)} characters")
-            return None
-        return value
-
-    def date(self, value, where):
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str) and DATE_RE.match(value):
-            try:
-                return date.fromisoformat(value)
-            except ValueError as exc:
-                self.err(where, f"invalid date {value!r}: {exc}")
-                return None
-        self.err(where, f"expected an ISO date YYYY-MM-DD, got {value!r}")
-        return None
-
-    def items(self, obj, key, path, *, required=False):
-        """(path, item) for each mapping in a list field; non-mappings are errors."""
-        values = self.get(obj, key, path, "list", required=required, null=not required) or []
-        for i, item in enumerate(values):
-            where = f"{_join(path, key)}[{i}]"
-            if isinstance(item, dict):
-                yield where, item
-            else:
-                self.err(where, f"expected a mapping, got {item!r}")
-
-    def names(self, obj, key, path, listed, *, required=False):
-        """A list of department names, each listed in `departments`, no repeats."""
-        values = self.get(obj, key, path, "list", required=required, null=not required) or []
-        if required and not values:
-            self.err(_join(path, key), "needs at least one department")
-        for i, name in enumerate(values):
-            where = f"{_join(path, key)}[{i}]"
-            if not isinstance(name, str):
-                self.err(where, f"expected a department name, got {name!r}")
-            elif name not in listed:
-                self.err(where, f"department {name!r} is not listed in departments")
-            elif name in values[:i]:
-                self.err(where, f"department {name!r} named twice")
-        return values
-
-    def unique(self, seen: dict, key, where: str, what: str) -> None:
-        if key is None:
-            return
-        if key in seen:
-            self.err(where, f"duplicate {what} {key!r} (first at {seen[key]})")
-        else:
-            seen[key] = where
+    listed: set = field(default_factory=set)  # department names
+    keys: dict = field(default_factory=dict)  # key -> where (nodes, milestones, indicators)
+    nodes: set = field(default_factory=set)
+    milestones: set = field(default_factory=set)
+    indicator_refs: list = field(default_factory=list)  # (where, key)
 
 
 def validate_file(path) -> tuple[object, list[PlanError]]:
+    """The parsed file and all its errors (reading and schema)."""
     data, errors = read_plan(path)
     if data is not None:
         errors += validate(data, str(path))
@@ -161,55 +54,193 @@ def validate_file(path) -> tuple[object, list[PlanError]]:
 
 def validate(data, filename: str = "<plan>") -> list[PlanError]:
     """Every problem of a parsed plan file; an empty list means it may be loaded."""
-    from app.planio.schema_parts import check_plan
-
-    chk = _Check(filename)
+    chk = Checker(filename)
     if not isinstance(data, dict):
         chk.err("(top)", "expected a mapping")
         return chk.errors
-    check_plan(chk, data)
+    seen = _Seen()
+    departments: dict = {}
+    chk.known(data, TOP, "")
+    chk.get(data, "code", "", "key", limit=Plan.code)
+    chk.get(data, "title", "", "str", limit=Plan.title)
+    chk.get(data, "issued", "", "date", required=False, null=True)
+    chk.get(data, "source", "", "str", required=False, null=True, limit=Plan.source)
+    _header(chk, data)
+    code = chk.get(data, "standard", "", "str", limit=Plan.standard_code)
+    numbers = _standard_numbers(chk, code) if code else None
+    for where, dept in chk.items(data, "departments", "", required=True):
+        chk.known(dept, {"name", "kind"}, where)
+        chk.get(dept, "kind", where, "str", choices=DEPARTMENT_KINDS)
+        name = chk.get(dept, "name", where, "str", limit=Department.name)
+        chk.unique(departments, name, join(where, "name"), "department")
+        seen.listed.add(name)
+    for where, node in chk.items(data, "nodes", "", required=True):
+        _node(chk, node, where, seen)
+    indicators = set()
+    for where, ind in chk.items(data, "indicators", ""):
+        indicators.add(_indicator(chk, ind, where, seen, numbers))
+    for where, key in seen.indicator_refs:
+        if key not in indicators:
+            chk.err(where, f"unknown indicator {key!r}")
+    _dependencies(chk, data, seen)
     return chk.errors
 
 
-LIMITS = {
-    "code": Plan.code,
-    "title": Plan.title,
-    "source": Plan.source,
-    "standard": Plan.standard_code,
-    "region": Region.name,
-    "department": Department.name,
-    "node_key": PlanNode.key,
-    "node_number": PlanNode.number,
-    "node_title": PlanNode.title,
-    "ms_key": Milestone.key,
-    "ms_title": Milestone.title,
-    "ms_source": Milestone.source,
-    "reason": Dependency.reason,
-    "ind_key": Indicator.key,
-    "ind_table": Indicator.table_name,
-    "ind_category": Indicator.category,
-    "ind_number": Indicator.number,
-    "ind_name": Indicator.name,
-    "ind_unit": Indicator.unit,
-    "standard_indicator": Indicator.standard_indicator,
-}
+def _header(chk: Checker, data: dict) -> None:
+    period = chk.get(data, "period", "", "map")
+    if period is not None:
+        chk.known(period, {"start", "end"}, "period")
+        start = chk.get(period, "start", "period", "date")
+        end = chk.get(period, "end", "period", "date")
+        if start and end and start > end:
+            chk.err("period.end", f"{end} is before the start {start}")
+    region = chk.get(data, "region", "", "map")
+    if region is not None:
+        chk.known(region, {"name", "kind", "parent"}, "region")
+        name = chk.get(region, "name", "region", "str", limit=Region.name)
+        chk.get(region, "kind", "region", "str", choices=REGION_KINDS)
+        parent = chk.get(region, "parent", "region", "str", required=False, null=True, limit=Region.name)
+        if parent is not None and parent == name:
+            chk.err("region.parent", "a region cannot be its own parent")
+    stars = {}
+    for where, target in chk.items(data, "targets", "", required=True):
+        chk.known(target, {"stars", "due"}, where)
+        chk.get(target, "due", where, "date")
+        value = chk.get(target, "stars", where, "int", choices=(1, 2, 3, 4, 5))
+        chk.unique(stars, value, join(where, "stars"), "star target")
 
 
-def check_cycles(chk: _Check, edges: list[tuple[str, str, str]]) -> None:
+def _node(chk: Checker, node: dict, where: str, seen: _Seen) -> None:
+    chk.known(node, NODE, where)
+    key = chk.get(node, "key", where, "key", limit=PlanNode.key)
+    chk.unique(seen.keys, key, join(where, "key"), "key")
+    seen.nodes.add(key)
+    chk.get(node, "kind", where, "str", choices=NODE_KINDS)
+    chk.get(node, "number", where, "str", required=False, null=True, limit=PlanNode.number)
+    chk.get(node, "title", where, "str", limit=PlanNode.title)
+    chk.get(node, "text", where, "str", required=False, null=True)
+    chk.names(node, "departments", where, seen.listed)
+    for ms_where, ms in chk.items(node, "milestones", where):
+        _milestone(chk, ms, ms_where, seen)
+    for child_where, child in chk.items(node, "children", where):
+        _node(chk, child, child_where, seen)
+
+
+def _milestone(chk: Checker, ms: dict, where: str, seen: _Seen) -> None:
+    chk.known(ms, MILESTONE, where)
+    key = chk.get(ms, "key", where, "key", limit=Milestone.key)
+    chk.unique(seen.keys, key, join(where, "key"), "key")
+    seen.milestones.add(key)
+    chk.get(ms, "title", where, "str", limit=Milestone.title)
+    chk.get(ms, "text", where, "str", required=False, null=True)
+    chk.get(ms, "due", where, "date")
+    chk.get(ms, "source", where, "str", required=False, null=True, limit=Milestone.source)
+    lead = chk.get(ms, "lead", where, "str")
+    if lead is not None and lead not in seen.listed:
+        chk.err(join(where, "lead"), f"department {lead!r} is not listed in departments")
+    co = chk.names(ms, "co", where, seen.listed)
+    if lead is not None and lead in co:
+        chk.err(f"{join(where, 'co')}[{co.index(lead)}]", f"{lead!r} is already the lead department")
+    for t_where, target in chk.items(ms, "targets", where):
+        chk.known(target, TARGET, t_where)
+        chk.get(target, "metric", t_where, "str")
+        chk.get(target, "op", t_where, "str", choices=OPS)
+        chk.get(target, "value", t_where, "number")
+        chk.get(target, "unit", t_where, "str", required=False, null=True)
+    refs = chk.get(ms, "indicators", where, "list", required=False, null=True) or []
+    for i, ref in enumerate(refs):
+        ref_where = f"{join(where, 'indicators')}[{i}]"
+        if not isinstance(ref, str):
+            chk.err(ref_where, f"expected an indicator key, got {ref!r}")
+        elif ref in refs[:i]:
+            chk.err(ref_where, f"indicator {ref!r} named twice")
+        else:
+            seen.indicator_refs.append((ref_where, ref))
+
+
+def _indicator(chk: Checker, ind: dict, where: str, seen: _Seen, numbers: set | None) -> str | None:
+    chk.known(ind, INDICATOR, where)
+    key = chk.get(ind, "key", where, "key", limit=Indicator.key)
+    chk.unique(seen.keys, key, join(where, "key"), "key")
+    for name, column in (("table", Indicator.table_name), ("category", Indicator.category)):
+        chk.get(ind, name, where, "str", required=False, null=True, limit=column)
+    chk.get(ind, "number", where, "str", required=False, null=True, limit=Indicator.number)
+    chk.get(ind, "name", where, "str", limit=Indicator.name)
+    chk.get(ind, "definition", where, "str", required=False, null=True)
+    chk.get(ind, "unit", where, "str", required=False, null=True, limit=Indicator.unit)
+    chk.get(ind, "star", where, "bool", required=False)
+    for band in ("four_star", "five_star"):
+        cell = chk.get(ind, band, where, "map", null=True)
+        if cell is not None:
+            _cell(chk, cell, join(where, band))
+        weight = chk.get(ind, f"weight_{band}", where, "number", required=False, null=True)
+        if weight is not None and weight < 0:
+            chk.err(join(where, f"weight_{band}"), f"negative weight {weight}")
+    chk.names(ind, "departments", where, seen.listed, required=True)
+    number = chk.get(ind, "standard_indicator", where, "str", required=False, null=True)
+    if number is not None and numbers is not None and number not in numbers:
+        chk.err(join(where, "standard_indicator"), f"the standard has no indicator {number!r}")
+    return key
+
+
+def _cell(chk: Checker, cell: dict, where: str) -> None:
+    chk.known(cell, CELL, where)
+    chk.get(cell, "target", where, "str")
+    chk.get(cell, "due", where, "date")
+    op = chk.get(cell, "op", where, "str", null=True, choices=OPS)
+    value = chk.get(cell, "value", where, "number", null=True)
+    if cell.get("op") is None and value is not None:
+        chk.err(join(where, "op"), "a numeric value needs an op")
+    elif cell.get("value") is None and op is not None:
+        chk.err(join(where, "value"), f"op {op!r} needs a numeric value")
+
+
+def _dependencies(chk: Checker, data: dict, seen: _Seen) -> None:
+    pairs: dict = {}
+    edges = []
+    for where, dep in chk.items(data, "dependencies", ""):
+        chk.known(dep, DEPENDENCY, where)
+        ends = {role: chk.get(dep, role, where, "str") for role in ("predecessor", "successor")}
+        for role, key in ends.items():
+            if key is not None and key not in seen.milestones:
+                what = "a node, not a milestone" if key in seen.nodes else "not a milestone key"
+                chk.err(join(where, role), f"{key!r} is {what}")
+        chk.get(dep, "lag_days", where, "int", required=False)
+        inferred = chk.get(dep, "inferred", where, "bool", required=False)
+        reason = chk.get(dep, "reason", where, "str", required=False, null=True, limit=Dependency.reason)
+        if inferred and reason is None:
+            chk.err(join(where, "reason"), "an inferred dependency needs a one-line reason")
+        elif reason is not None and "\n" in reason.strip():
+            chk.err(join(where, "reason"), "must be one line")
+        pred, succ = ends["predecessor"], ends["successor"]
+        if pred is None or succ is None or not {pred, succ} <= seen.milestones:
+            continue
+        if pred == succ:
+            chk.err(where, f"{pred!r} cannot depend on itself")
+            continue
+        chk.unique(pairs, (pred, succ), where, "dependency")
+        edges.append((where, pred, succ))
+    _cycles(chk, edges)
+
+
+def _cycles(chk: Checker, edges: list[tuple[str, str, str]]) -> None:
     """Name each cycle once, by its keys and the dependencies that form it."""
     graph = nx.DiGraph()
     for where, pred, succ in edges:
         graph.add_edge(pred, succ, where=where)
-    for component in nx.strongly_connected_components(graph):
+    for component in sorted(nx.strongly_connected_components(graph), key=sorted):
         if len(component) < 2:
             continue
-        cycle = nx.find_cycle(graph.subgraph(component))
+        # A fresh graph built in sorted order: subgraph views iterate sets, whose
+        # order changes between runs, and the message should not.
+        sub = nx.DiGraph(sorted((u, v) for u, v in graph.edges(component) if v in component))
+        cycle = nx.find_cycle(sub, source=min(component))
         keys = " → ".join([u for u, _ in cycle] + [cycle[0][0]])
         wheres = [graph.edges[u, v]["where"] for u, v in cycle]
-        chk.err(wheres[-1], f"dependency cycle {keys} ({', '.join(wheres)})")
+        chk.err(wheres[-1], f"dependency cycle {keys} (from {', '.join(wheres)})")
 
 
-def standard_numbers(chk: _Check, code: str) -> set[str] | None:
+def _standard_numbers(chk: Checker, code: str) -> set[str] | None:
     if not (standards.STANDARDS_DIR / f"{code}.yaml").is_file():
         chk.err("standard", f"no file plans/standards/{code}.yaml")
         return None

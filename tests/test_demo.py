@@ -1,0 +1,41 @@
+"""`flask demo load`: both real plans, demo accounts and a progress state as of 2021-03-15."""
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import IndicatorValue, Milestone, ProgressReport, User
+from tests.conftest import login
+
+TABLES = (Milestone, ProgressReport, IndicatorValue, User)
+
+
+def _counts():
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in TABLES}
+
+
+def test_demo_load_twice_and_what_it_shows(app, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "wh-office" in result.output and "demo-pass-2021" in result.output
+    with app.app_context():
+        first = _counts()
+        ms = db.session.scalars(select(Milestone)).all()
+        assert sum(m.status == "done" for m in ms) >= 10
+        assert sum(m.status != "done" and m.due_date < date(2021, 3, 15) for m in ms) >= 3
+        states = db.session.scalars(select(ProgressReport.state)).all()
+        assert states.count("submitted") >= 3
+        assert first["IndicatorValue"] > 0
+        roles = set(db.session.scalars(select(User.role)))
+        assert roles == {"plan_office", "department", "leading_group", "province", "admin"}
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context():
+        assert _counts() == first
+
+    app.extensions.pop("starpath_demo", None)  # the banner is decided once per process
+    login(client, "wh-office", "demo-pass-2021")
+    page = client.get("/review").get_data(as_text=True)
+    assert "演示数据" in page and "待审核的进展汇报" in page
+    app.extensions.pop("starpath_demo", None)
