@@ -246,6 +246,7 @@ def test_leading_group_notice_answered_by_department(client, app):
     login(client, "leader")
     page = client.get("/plans/plan-a").get_data(as_text=True)
     assert "逾期 1" in page and "智慧警务" in page
+    assert "共 4 · 已完成 0 · 进行中 1 · 未开始 3" in page
     token = csrf_from(client, f"/milestones/{w['m_late']}")
     response = client.post(
         f"/milestones/{w['m_late']}/notices",

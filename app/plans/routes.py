@@ -38,8 +38,9 @@ def index():
     return render_template("plans/index.html", plans=plans)
 
 
-def status_counts(milestones, today) -> Counter:
-    counts = Counter(m.status for m in milestones)
+def status_counts(milestones, today) -> dict:
+    # A plain dict: templates read .total, which on a Counter is a method.
+    counts = dict(Counter(m.status for m in milestones))
     counts["overdue"] = sum(1 for m in milestones if m.status != "done" and m.due_date < today)
     counts["total"] = len(milestones)
     return counts
