@@ -1,4 +1,4 @@
-"""`flask plans load|export|show`: plan files in and out of the database."""
+"""`flask plans load|export|show|export-xlsx|import-xlsx`: plan files in and out of the database."""
 
 import json
 
@@ -6,17 +6,14 @@ import click
 import yaml
 from flask.cli import AppGroup
 
+from app.planio.excel import import_xlsx, plan_to_xlsx
 from app.planio.export import export_plan, show_counts
 from app.planio.loader import load_files
 
 plans_cli = AppGroup("plans", help="Plan files (plans/*.yaml): load, export, show.")
 
 
-@plans_cli.command("load")
-@click.argument("files", nargs=-1, required=True)
-def load(files):
-    """Validate FILE... and load them in one transaction (nothing if any is invalid)."""
-    report = load_files(list(files))
+def _report(report) -> None:
     if not report.ok:
         for error in report.errors:
             click.echo(str(error), err=True)
@@ -24,6 +21,13 @@ def load(files):
         raise SystemExit(1)
     for line in report.lines():
         click.echo(line)
+
+
+@plans_cli.command("load")
+@click.argument("files", nargs=-1, required=True)
+def load(files):
+    """Validate FILE... and load them in one transaction (nothing if any is invalid)."""
+    _report(load_files(list(files)))
 
 
 def _plan_or_fail(func, code):
@@ -54,3 +58,23 @@ def export(code, as_json):
 def show(code, as_json):
     """Print the counts of plan CODE: nodes, projects, milestones, indicators …"""
     _dump(_plan_or_fail(show_counts, code), as_json)
+
+
+@plans_cli.command("export-xlsx")
+@click.argument("code")
+@click.option(
+    "--output", "-o", required=True, type=click.Path(dir_okay=False), help="The .xlsx file to write."
+)
+def export_xlsx(code, output):
+    """Write plan CODE as an Excel workbook (plan, departments, tree, dependencies, indicators)."""
+    data = _plan_or_fail(plan_to_xlsx, code)
+    with open(output, "wb") as fh:
+        fh.write(data)
+    click.echo(f"{code}: wrote {output} ({len(data)} bytes)")
+
+
+@plans_cli.command("import-xlsx")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_xlsx_command(file):
+    """Validate an Excel workbook of a plan and load it (nothing if anything is wrong)."""
+    _report(import_xlsx(file))

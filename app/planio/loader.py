@@ -44,6 +44,13 @@ def load_files(paths, *, commit: bool = True) -> LoadReport:
         parsed.append((str(path), data))
     if report.errors:
         return report
+    return load_parsed(parsed, commit=commit)
+
+
+def load_parsed(parsed: list[tuple[str, dict]], *, commit: bool = True) -> LoadReport:
+    """Upsert already-validated plans, given as (filename, data) pairs, in one
+    transaction; nothing is written if they disagree with each other."""
+    report = LoadReport(files=[name for name, _ in parsed])
     report.errors += _across_files(parsed)
     if report.errors:
         return report

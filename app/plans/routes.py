@@ -1,8 +1,9 @@
 """Plan tree, milestone pages and 督办 notices."""
 
+import io
 from collections import Counter
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -21,6 +22,7 @@ from app.models import (
     User,
 )
 from app.permissions import ensure, has_permission
+from app.planio.excel import plan_to_xlsx
 from app.plans import bp
 from app.plans.forms import NoticeForm
 
@@ -83,6 +85,20 @@ def plan(code: str):
         counts=counts,
         totals=status_counts(all_ms, today),
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/plans/<code>/export.xlsx")
+@login_required
+def export_xlsx(code: str):
+    """The plan as an Excel workbook (the layout `flask plans import-xlsx` reads back)."""
+    if not _can_view_plans(current_user):
+        abort(403)
+    plan = access.load_plan(current_user, code)
+    data = plan_to_xlsx(plan.code)
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"{plan.code}.xlsx")
 
 
 @bp.route("/milestones/<int:milestone_id>")
