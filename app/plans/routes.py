@@ -31,6 +31,13 @@ def _can_view_plans(user) -> bool:
     return has_permission(user, "view_region") or has_permission(user, "view_all")
 
 
+def _viewable_plan(code: str):
+    """The plan behind a plan-wide page: 403 without the permission, 404 outside scope."""
+    if not _can_view_plans(current_user):
+        abort(403)
+    return access.load_plan(current_user, code)
+
+
 @bp.route("/plans")
 @login_required
 def index():
@@ -51,9 +58,7 @@ def status_counts(milestones, today) -> dict:
 @bp.route("/plans/<code>")
 @login_required
 def plan(code: str):
-    if not _can_view_plans(current_user):
-        abort(403)
-    plan = access.load_plan(current_user, code)
+    plan = _viewable_plan(code)
     nodes = db.session.scalars(
         select(PlanNode)
         .where(PlanNode.plan_id == plan.id)
@@ -94,9 +99,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @login_required
 def export_xlsx(code: str):
     """The plan as an Excel workbook (the layout `flask plans import-xlsx` reads back)."""
-    if not _can_view_plans(current_user):
-        abort(403)
-    plan = access.load_plan(current_user, code)
+    plan = _viewable_plan(code)
     data = plan_to_xlsx(plan.code)
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"{plan.code}.xlsx")
 
