@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, Evidence, Extension, Milestone, Notice, ProgressReport
+from app.models import AuditEvent, Dependency, Evidence, Extension, Milestone, Notice, ProgressReport
 from tests.conftest import csrf_from, hidden, login
 from tests.factories import build_world
 
@@ -321,3 +321,40 @@ def test_error_pages_are_chinese(client, app):
     login(client, "police")
     page = client.get("/milestones/999999")
     assert page.status_code == 404 and "页面不存在" in page.get_data(as_text=True)
+
+
+def test_dependency_that_closes_a_cycle_is_refused(client, app):
+    w = _world(app)  # 警务云建设 → 视频平台升级 → 警航一体化
+    login(client, "office")
+    url = f"/milestones/{w['m_late']}/dependencies"
+    token = csrf_from(client, f"/milestones/{w['m_late']}")
+    response = client.post(
+        url, data={"csrf_token": token, "predecessor_id": w["m_far"], "lag_days": 0}, follow_redirects=True
+    )
+    assert "添加该依赖会形成循环：警航一体化 → 警务云建设 → 视频平台升级 → 警航一体化" in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Dependency)) == 2
+    # An acyclic one is written, with its audit row, and shows on both pages.
+    response = client.post(
+        f"/milestones/{w['m_far']}/dependencies",
+        data={"csrf_token": token, "predecessor_id": w["m_transport"], "lag_days": 7, "reason": "需公交数据"},
+        follow_redirects=True,
+    )
+    assert "已添加前置里程碑" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Dependency)) == 3
+        assert "dependency.add" in set(db.session.scalars(select(AuditEvent.action)))
+    assert "警航一体化" in client.get(f"/milestones/{w['m_transport']}").get_data(as_text=True)
+
+
+def test_departments_cannot_edit_dependencies(client, app):
+    w = _world(app)
+    login(client, "police")
+    token = csrf_from(client, "/my")
+    response = client.post(
+        f"/milestones/{w['m_police']}/dependencies",
+        data={"csrf_token": token, "predecessor_id": w["m_far"], "lag_days": 0},
+    )
+    assert response.status_code == 403

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import Evidence, Notice, ProgressReport
+from app.models import Dependency, Evidence, Notice, ProgressReport
 from tests.conftest import csrf_from, login
 from tests.factories import build_world
 from tests.test_functional import PDF
@@ -46,9 +46,12 @@ def world(app):
             text="请加快",
             reply_due=w_date(),
         )
-        db.session.add_all([e, n])
+        d = Dependency(
+            plan_id=r.milestone.plan_id, predecessor_id=w["m_police"], successor_id=w["m_transport"]
+        )
+        db.session.add_all([e, n, d])
         db.session.commit()
-        w.ids.update(report=r.id, evidence=e.id, notice=n.id)
+        w.ids.update(report=r.id, evidence=e.id, notice=n.id, dependency=d.id)
         return w
 
 
@@ -66,6 +69,8 @@ def object_urls(w):
         ("GET", f"/milestones/{m}/report"),
         ("POST", f"/milestones/{m}/report"),
         ("POST", f"/milestones/{m}/notices"),
+        ("POST", f"/milestones/{m}/dependencies"),
+        ("POST", f"/dependencies/{w['dependency']}/delete"),
         ("GET", f"/milestones/{m}/extend"),
         ("POST", f"/milestones/{m}/extend"),
         ("GET", f"/milestones/{m}/edit"),

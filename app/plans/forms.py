@@ -1,9 +1,19 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 
 class NoticeForm(FlaskForm):
     department_id = SelectField("督办部门", coerce=int)
     text = TextAreaField("督办事项", validators=[DataRequired("请填写督办事项。"), Length(max=5000)])
     reply_due = DateField("答复期限", validators=[DataRequired("请填写答复期限（YYYY-MM-DD）。")])
+
+
+class DependencyForm(FlaskForm):
+    predecessor_id = SelectField("前置里程碑", coerce=int)
+    lag_days = IntegerField(
+        "间隔天数",
+        default=0,
+        validators=[InputRequired("请填写间隔天数。"), NumberRange(0, 365, "间隔天数应在 0 到 365 之间。")],
+    )
+    reason = StringField("依据", validators=[Length(max=256)])

@@ -24,7 +24,8 @@ from app.models import (
 from app.permissions import ensure, has_permission
 from app.planio.excel import plan_to_xlsx
 from app.plans import bp
-from app.plans.forms import NoticeForm
+from app.plans.dependencies import DependencyRefused, add_dependency, remove_dependency
+from app.plans.forms import DependencyForm, NoticeForm
 
 
 def _can_view_plans(user) -> bool:
@@ -140,8 +141,12 @@ def milestone(milestone_id: int):
     if has_permission(current_user, "issue_notice"):
         notice_form = NoticeForm()
         notice_form.department_id.choices = [(d.id, d.name) for d in [m.lead_department, *m.co_departments]]
+    dependency_form = None
+    if has_permission(current_user, "edit_plan"):
+        dependency_form = _dependency_form(m)
     return render_template(
         "plans/milestone.html",
+        dependency_form=dependency_form,
         m=m,
         predecessors=predecessors,
         successors=successors,
@@ -199,3 +204,56 @@ def issue_notice(milestone_id: int):
     db.session.commit()
     flash("督办单已发出。", "success")
     return redirect(url_for("plans.milestone", milestone_id=m.id))
+
+
+def _dependency_form(m: Milestone) -> DependencyForm:
+    form = DependencyForm()
+    others = db.session.scalars(
+        select(Milestone)
+        .where(Milestone.plan_id == m.plan_id, Milestone.id != m.id)
+        .order_by(Milestone.due_date, Milestone.title)
+    )
+    form.predecessor_id.choices = [(o.id, f"{o.title}（{o.due_date.isoformat()}）") for o in others]
+    return form
+
+
+@bp.route("/milestones/<int:milestone_id>/dependencies", methods=["POST"])
+@login_required
+def add_predecessor(milestone_id: int):
+    m = access.load_milestone(current_user, milestone_id)
+    ensure(current_user, "edit_plan")
+    form = _dependency_form(m)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for("plans.milestone", milestone_id=m.id))
+    try:
+        add_dependency(
+            current_user, m, form.predecessor_id.data, form.lag_days.data, (form.reason.data or "").strip()
+        )
+        db.session.commit()
+    except DependencyRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("plans.milestone", milestone_id=m.id))
+    flash("已添加前置里程碑。", "success")
+    return redirect(url_for("plans.milestone", milestone_id=m.id))
+
+
+@bp.route("/dependencies/<int:dependency_id>/delete", methods=["POST"])
+@login_required
+def delete_dependency(dependency_id: int):
+    dep = db.session.scalar(
+        select(Dependency)
+        .join(Milestone, Dependency.successor_id == Milestone.id)
+        .where(Dependency.id == dependency_id, access.milestone_filter(current_user))
+    )
+    if dep is None:
+        abort(404)
+    ensure(current_user, "edit_plan")
+    successor_id = dep.successor_id
+    remove_dependency(current_user, dep)
+    db.session.commit()
+    flash("已删除依赖。", "success")
+    return redirect(url_for("plans.milestone", milestone_id=successor_id))
