@@ -79,6 +79,9 @@ def register_security_headers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from app.cli import register
     from app.score_cli import score_command
+    from app.scoring.cli import attainment_command, forecast_command
 
     register(app)
     app.cli.add_command(score_command)
+    app.cli.add_command(forecast_command)
+    app.cli.add_command(attainment_command)

@@ -20,3 +20,14 @@ def today() -> date:
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def event_time() -> datetime:
+    """When a domain event (a submission, an approval) happens, in UTC.
+
+    With a pinned clock (demo, training, back-testing) events land on the
+    pinned date, so every date rule that reads them agrees with "today".
+    Audit rows keep the real time (utcnow)."""
+    now = utcnow()
+    as_of = current_app.config.get("STARPATH_AS_OF") if has_app_context() else None
+    return datetime.combine(as_of, now.time()) if as_of else now

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.clock import utcnow
+from app.engines.standards import load_standard
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -25,6 +26,8 @@ from app.models import (
 )
 
 DEMO_AS_OF = date(2021, 3, 15)
+# Standard inputs a plain number cannot express; the demo assesses them by level.
+LEVEL_INPUTS = {"level-only", "coverage_intact", "contribution_departments", "pilots", "parks"}
 DEMO_PASSWORD = "demo-pass-2021"
 PLAN_FILES = ["weihai-1313.yaml", "zhangqiu-3n.yaml"]
 PLANS_DIR = Path(__file__).resolve().parent.parent / "plans"
@@ -185,14 +188,19 @@ def _indicator_values(plan: Plan, users: dict[str, User]) -> None:
     indicators = db.session.scalars(
         select(Indicator).where(Indicator.plan_id == plan.id).order_by(Indicator.position)
     ).all()
+    # The standard's input kind decides the shape of a value (spec/scoring.md).
+    kinds = {row["number"]: row["input"] for row in load_standard(plan.standard_code)["indicators"]}
     for ind in indicators:
         rng = random.Random(f"{plan.code}/{ind.key}/value")
+        kind = kinds.get(ind.standard_indicator)
         if rng.random() < 0.15:  # a few indicators have no value yet
             continue
         target = ind.four_star_value
         last_share = 0.0
         for as_of, share in ((date(2020, 12, 31), rng.uniform(0.55, 0.95)), (date(2021, 3, 1), None)):
-            if target is None:
+            if kind == "deduction":  # 失泄密 incidents
+                value_number, value_json = 0.0, None
+            elif target is None or kind in LEVEL_INPUTS:
                 value_number, value_json = None, {"level": rng.randint(2, 4)}
             else:
                 share = share if share is not None else min(1.15, last_share + rng.uniform(0.0, 0.2))

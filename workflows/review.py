@@ -47,7 +47,7 @@ def submit(report: ProgressReport, user: User) -> None:
     validate_claim(report.percent, report.claimed_status)
     before = report.state
     report.state = next_state(report.state, "submit")
-    report.submitted_at = clock.utcnow()
+    report.submitted_at = clock.event_time()
     report.return_reason = None if before == "returned" else report.return_reason
     audit.record(
         user,
@@ -62,7 +62,7 @@ def submit(report: ProgressReport, user: User) -> None:
 def approve(report: ProgressReport, reviewer: User) -> None:
     report.state = next_state(report.state, "approve")
     report.reviewed_by = reviewer
-    report.reviewed_at = clock.utcnow()
+    report.reviewed_at = clock.event_time()
     audit.record(
         reviewer,
         "report.approve",
@@ -83,7 +83,7 @@ def return_(report: ProgressReport, reviewer: User, reason: str) -> None:
     report.state = next_state(report.state, "return")
     report.return_reason = reason
     report.reviewed_by = reviewer
-    report.reviewed_at = clock.utcnow()
+    report.reviewed_at = clock.event_time()
     audit.record(
         reviewer,
         "report.return",

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.clock import utcnow
+from app.clock import event_time
 from app.extensions import db
 from app.models.base import TimestampMixin
 from app.models.org import Department, User
@@ -79,7 +79,7 @@ class IndicatorValue(db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=event_time)
 
     indicator: Mapped[Indicator] = relationship(back_populates="values")
     entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])

@@ -193,7 +193,7 @@ def answer_notice(notice_id: int):
     if form.validate_on_submit():
         notice.reply_text = form.reply_text.data.strip()
         notice.replied_by_id = current_user.id
-        notice.replied_at = clock.utcnow()
+        notice.replied_at = clock.event_time()
         audit.record(
             current_user,
             "notice.answer",

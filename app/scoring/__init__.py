@@ -1,0 +1,1 @@
+"""Glue between the database and the pure scoring/forecast engines (no request machinery)."""
