@@ -54,27 +54,29 @@ def _missing(writer, model, kept: dict) -> list:
     return [obj for obj in db.session.scalars(query) if obj.key not in kept]
 
 
+def _delete(writer, obj, column: str, link_tables) -> None:
+    """Audit and delete an unreferenced milestone or indicator with its link rows."""
+    writer.audit("delete", obj, obj.key)
+    for table in link_tables:
+        drop_links(table, column, obj.id)
+    # The link rows went by SQL: forget the loaded collections so the ORM does not touch them.
+    db.session.expire(obj)
+    db.session.delete(obj)
+
+
 def prune(writer) -> None:
     for m in _missing(writer, Milestone, writer.milestones):
         refs = _milestone_refs(m)
         if refs:
             writer.result.orphaned.append(f"Milestone {m.key}: {', '.join(refs)}")
             continue
-        writer.audit("delete", m, m.key)
-        drop_links(milestone_co_department, "milestone_id", m.id)
-        drop_links(milestone_indicator, "milestone_id", m.id)
-        db.session.expire(m, ["co_departments", "indicators"])
-        db.session.delete(m)
+        _delete(writer, m, "milestone_id", [milestone_co_department, milestone_indicator])
     for ind in _missing(writer, Indicator, writer.indicators):
         n = _count(IndicatorValue, IndicatorValue.indicator_id, ind.id)
         if n:
             writer.result.orphaned.append(f"Indicator {ind.key}: {n} value{'s' if n > 1 else ''}")
             continue
-        writer.audit("delete", ind, ind.key)
-        drop_links(indicator_department, "indicator_id", ind.id)
-        drop_links(milestone_indicator, "indicator_id", ind.id)
-        db.session.expire(ind, ["departments", "milestones"])
-        db.session.delete(ind)
+        _delete(writer, ind, "indicator_id", [indicator_department, milestone_indicator])
     db.session.flush()
     _prune_nodes(writer)
 

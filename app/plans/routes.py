@@ -125,7 +125,7 @@ def milestone(milestone_id: int):
     reports = db.session.scalars(
         select(ProgressReport)
         .where(ProgressReport.milestone_id == m.id)
-        .options(selectinload(ProgressReport.evidence))
+        .options(selectinload(ProgressReport.evidence), selectinload(ProgressReport.department))
         .order_by(ProgressReport.created_at.desc())
     ).all()
     reports = [r for r in reports if r.state != "draft" or r.department_id == current_user.department_id]
@@ -135,6 +135,7 @@ def milestone(milestone_id: int):
     history = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.milestone_id == m.id)
+        .options(selectinload(AuditEvent.user))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     ).all()
     notice_form = None

@@ -3,6 +3,7 @@
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import access, audit
@@ -25,6 +26,7 @@ def queue():
         select(ProgressReport)
         .join(Milestone, ProgressReport.milestone_id == Milestone.id)
         .where(ProgressReport.state == "submitted", access.milestone_filter(current_user))
+        .options(selectinload(ProgressReport.milestone), selectinload(ProgressReport.department))
         .order_by(ProgressReport.submitted_at)
     ).all()
     return render_template("review/queue.html", reports=reports)

@@ -18,7 +18,8 @@ from app.engines.scoring import score
 from app.extensions import db
 from app.models import Plan
 from app.scoring.attainment import attainment
-from app.scoring.inputs import forecast_inputs, standard_values
+from app.scoring.forecast_inputs import forecast_inputs
+from app.scoring.inputs import standard_values
 
 
 class CommandError(Exception):

@@ -9,7 +9,8 @@ from app import clock
 from app.engines.scoring import ScoringError
 from app.extensions import db
 from app.models import AuditEvent, Indicator, IndicatorValue, Milestone, Plan, ProgressReport, User
-from app.scoring.inputs import delivered_value, forecast_inputs, set_direct_value, standard_values
+from app.scoring.forecast_inputs import delivered_value, forecast_inputs
+from app.scoring.inputs import set_direct_value, standard_values
 from tests.factories import build_world
 
 
