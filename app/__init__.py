@@ -40,14 +40,18 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.indicators import bp as indicators_bp
     from app.mywork import bp as mywork_bp
     from app.plans import bp as plans_bp
     from app.review import bp as review_bp
+    from app.stars import bp as stars_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(mywork_bp)
     app.register_blueprint(plans_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(indicators_bp)
+    app.register_blueprint(stars_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
 

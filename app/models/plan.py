@@ -49,6 +49,8 @@ class Plan(TimestampMixin, db.Model):
     target_stars: Mapped[int | None]
     target_date: Mapped[date | None]
     targets: Mapped[list] = mapped_column(JSON, default=list)
+    # Cost of one level step per standard indicator number, set by the plan office (default 1).
+    step_costs: Mapped[dict | None] = mapped_column(JSON, default=dict)
     source: Mapped[str | None] = mapped_column(String(128))
 
     region: Mapped[Region] = relationship()

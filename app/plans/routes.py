@@ -26,6 +26,7 @@ from app.planio.excel import plan_to_xlsx
 from app.plans import bp
 from app.plans.dependencies import DependencyRefused, add_dependency, remove_dependency
 from app.plans.forms import DependencyForm, NoticeForm
+from workflows.forecast_recompute import request_recompute
 
 
 def _can_view_plans(user) -> bool:
@@ -234,6 +235,7 @@ def add_predecessor(milestone_id: int):
             current_user, m, form.predecessor_id.data, form.lag_days.data, (form.reason.data or "").strip()
         )
         db.session.commit()
+        request_recompute(m.plan_id)
     except DependencyRefused as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -254,7 +256,9 @@ def delete_dependency(dependency_id: int):
         abort(404)
     ensure(current_user, "edit_plan")
     successor_id = dep.successor_id
+    plan_id = dep.plan_id
     remove_dependency(current_user, dep)
     db.session.commit()
+    request_recompute(plan_id)
     flash("已删除依赖。", "success")
     return redirect(url_for("plans.milestone", milestone_id=successor_id))

@@ -14,6 +14,7 @@ from app.permissions import ensure, require
 from app.review import bp
 from app.review.forms import ApproveForm, ExtensionForm, MilestoneEditForm, ReturnForm
 from workflows import review
+from workflows.forecast_recompute import request_recompute
 
 STALE_REPORT = "该汇报已被他人处理或修改，您的操作未生效。请刷新页面查看最新状态。"
 STALE_MILESTONE = "该里程碑已在其他窗口或被他人修改，您的修改未保存，当前内容保持不变。请刷新页面后重试。"
@@ -59,6 +60,7 @@ def approve(report_id: int):
     try:
         review.approve(r, current_user)
         db.session.commit()
+        request_recompute(r.milestone.plan_id)
     except review.TransitionError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -132,6 +134,7 @@ def extend(milestone_id: int):
                     after=audit.snapshot(m, ["due_date", "baseline_due_date", "version"]),
                 )
                 db.session.commit()
+                request_recompute(m.plan_id)
             except StaleDataError:
                 db.session.rollback()
                 return render_error(409, STALE_MILESTONE)

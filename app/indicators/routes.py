@@ -1,0 +1,3 @@
+"""Routes of the indicator pages."""
+
+from app.indicators import bp  # noqa: F401
