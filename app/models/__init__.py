@@ -3,12 +3,27 @@
 from app.models.audit import AuditEvent
 from app.models.forecast import ForecastRun
 from app.models.indicator import Indicator, IndicatorValue
-from app.models.notice import Notice, Notification, Reminder
+from app.models.notice import Notice, Notification
 from app.models.org import Department, Region, User
 from app.models.plan import Dependency, Extension, Milestone, Plan, PlanNode
+from app.models.reminder import (
+    Holiday,
+    JobState,
+    NotificationSetting,
+    OutboxMessage,
+    Reminder,
+    ReminderDelivery,
+    ReminderPolicy,
+)
 from app.models.report import Evidence, ProgressReport
 
 __all__ = [
+    "Holiday",
+    "JobState",
+    "NotificationSetting",
+    "OutboxMessage",
+    "ReminderDelivery",
+    "ReminderPolicy",
     "AuditEvent",
     "Department",
     "Dependency",

@@ -1,10 +1,10 @@
-"""督办 notices, in-app notifications and deadline reminders."""
+"""督办 notices and in-app notifications."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import event_time, utcnow
@@ -46,18 +46,3 @@ class Notification(db.Model):
     link: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
-
-
-class Reminder(db.Model):
-    """One due reminder; the unique key makes scanning idempotent."""
-
-    __table_args__ = (UniqueConstraint("milestone_id", "recipient_id", "kind", "slot"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"), index=True)
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    slot: Mapped[date]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-    channel: Mapped[str | None] = mapped_column(String(16))

@@ -52,6 +52,9 @@ class Department(TimestampMixin, db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     name: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(32), default="government")
+    # The department's group chat robot (DingTalk / WeCom markdown messages).
+    webhook_url: Mapped[str | None] = mapped_column(String(512))
+    webhook_kind: Mapped[str | None] = mapped_column(String(16))  # dingtalk | wecom
 
     region: Mapped[Region] = relationship(back_populates="departments")
 

@@ -76,6 +76,8 @@ class PlanNode(TimestampMixin, db.Model):
     title: Mapped[str] = mapped_column(String(256))
     text: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
+    # The leading-group member responsible for the node: escalations go to them.
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     plan: Mapped[Plan] = relationship(back_populates="nodes")
     parent: Mapped[PlanNode | None] = relationship(remote_side=[id], back_populates="children")
