@@ -23,8 +23,9 @@ db: install
 demo: db
 	$(BIN)/flask --app wsgi demo load
 
+# Web, one rq worker and the scheduler, all on the embedded Redis (instance/redis/).
 run: demo
-	STARPATH_AS_OF=$(AS_OF) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	STARPATH_AS_OF=$(AS_OF) HOST=$(HOST) PORT=$(PORT) $(BIN)/python scripts/run_dev.py
 
 test: install
 	$(BIN)/pytest

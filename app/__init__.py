@@ -84,8 +84,10 @@ def register_commands(app: Flask) -> None:
     from app.cli import register
     from app.score_cli import score_command
     from app.scoring.cli import attainment_command, forecast_command
+    from workflows.reminders_cli import reminders_cli
 
     register(app)
+    app.cli.add_command(reminders_cli)
     app.cli.add_command(score_command)
     app.cli.add_command(forecast_command)
     app.cli.add_command(attainment_command)

@@ -47,3 +47,14 @@ def recompute_forecast(plan_id: int) -> dict:
     run, new = store_snapshot(plan, clock.today())
     log.info("forecast for %s: run %s (%s)", plan.code, run.id, "new" if new else "unchanged")
     return {"plan_id": plan_id, "run_id": run.id, "stored": new}
+
+
+def refresh_all() -> dict:
+    """The periodic job: queue a recompute for every plan with a standard (a new clock
+    date changes what is overdue; a recompute with unchanged data stores nothing)."""
+    from sqlalchemy import select
+
+    ids = db.session.scalars(select(Plan.id).where(Plan.standard_code.is_not(None)).order_by(Plan.id)).all()
+    for plan_id in ids:
+        request_recompute(plan_id)
+    return {"queued": len(ids)}
