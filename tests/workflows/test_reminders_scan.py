@@ -1,0 +1,156 @@
+"""The reminder scan against the database: who gets what, once, and catch-up."""
+
+import threading
+from collections import Counter
+from datetime import date
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    Department,
+    Holiday,
+    Milestone,
+    Notice,
+    Reminder,
+    ReminderDelivery,
+    ReminderPolicy,
+    User,
+)
+from tests.factories import build_world
+from workflows.reminders_scan import scan
+
+
+def _keys():
+    rows = db.session.execute(
+        select(Reminder.milestone_id, User.username, Reminder.kind, Reminder.slot, Reminder.send_on).join(
+            User, Reminder.recipient_id == User.id
+        )
+    ).all()
+    return sorted(rows)
+
+
+def test_seven_days_before_reaches_lead_and_co_departments(ctx):
+    world = build_world()
+    # m_police: due 2021-03-25, lead 公安局, co-department 交通运输局.
+    db.session.get(User, world["police"]).email = "police@example.cn"
+    db.session.commit()
+    result = scan(date(2021, 3, 18))
+    assert result["inserted"] == 2
+    keys = _keys()
+    assert [(k[1], k[2], k[3]) for k in keys] == [
+        ("police", "before", date(2021, 3, 18)),
+        ("transport", "before", date(2021, 3, 18)),
+    ]
+    channels = Counter(db.session.scalars(select(ReminderDelivery.channel)))
+    assert channels == {"in_app": 2, "email": 1}  # only the police user has an address
+    assert scan(date(2021, 3, 18))["inserted"] == 0  # a second scan adds nothing
+
+
+def test_escalation_and_overdue_for_a_late_milestone(ctx):
+    world = build_world()
+    # m_late: due 2021-02-28 and still open. Sunday 3/14 (14 days late) is no working day:
+    # nothing is sent; on Monday 3/15 the overdue reminder of 3/14 goes out, and 3/15 is
+    # 15 days late (> 14): escalation to the plan office and the leading group.
+    assert scan(date(2021, 3, 14))["inserted"] == 0
+    scan(date(2021, 3, 15))
+    late = [k for k in _keys() if k[0] == world["m_late"]]
+    assert sorted((k[1], k[2], k[3], k[4]) for k in late) == [
+        ("leader", "escalate_overdue", date(2021, 3, 15), date(2021, 3, 15)),
+        ("office", "escalate_overdue", date(2021, 3, 15), date(2021, 3, 15)),
+        ("police", "overdue", date(2021, 3, 14), date(2021, 3, 15)),
+    ]
+
+
+def test_done_milestones_get_nothing_and_policy_is_per_plan(ctx):
+    world = build_world()
+    m = db.session.get(Milestone, world["m_police"])
+    m.status, m.percent = "done", 100
+    db.session.add(ReminderPolicy(plan_id=m.plan_id, before_days=[3], include_co_departments=False))
+    db.session.commit()
+    far = db.session.get(Milestone, world["m_transport"])  # due 2021-06-30
+    assert scan(date(2021, 6, 27))["inserted"] == 0  # Sunday: the 3-days-before slot waits
+    scan(date(2021, 6, 28))
+    assert [(k[1], k[2], k[3], k[4]) for k in _keys() if k[0] == far.id] == [
+        ("transport", "before", date(2021, 6, 27), date(2021, 6, 28))
+    ]
+    assert not [k for k in _keys() if k[0] == m.id]  # done: nothing
+
+
+def test_a_stopped_scheduler_catches_up_each_missed_slot_once(ctx):
+    build_world()
+    scan(date(2021, 3, 15))
+    # Nothing ran between 3/16 and 3/26: 3/24 (1 day before) and 3/25 (the day) come now.
+    scan(date(2021, 3, 26))
+    police = [(k[2], k[3]) for k in _keys() if k[1] == "police" and k[0] != 0]
+    assert ("before", date(2021, 3, 24)) in police and ("due", date(2021, 3, 25)) in police
+    assert ("before", date(2021, 3, 18)) in police  # 7 days before, also missed
+    assert len(police) == len(set(police))
+
+
+def test_holidays_move_the_send_day(ctx):
+    build_world()
+    db.session.add(Holiday(day=date(2021, 3, 18), name="测试假日"))
+    db.session.commit()
+    scan(date(2021, 3, 18))
+    assert _keys() == []  # the 7-days-before slot waits for the next working day
+    scan(date(2021, 3, 19))
+    assert {(k[2], k[3], k[4]) for k in _keys()} == {("before", date(2021, 3, 18), date(2021, 3, 19))}
+
+
+def test_unanswered_notice_escalates_on_its_reply_date(ctx):
+    world = build_world()
+    office = db.session.get(User, world["office"])
+    db.session.add(
+        Notice(
+            milestone_id=world["m_transport"],
+            department_id=world["transport_dept"],
+            issued_by_id=office.id,
+            text="请说明进度",
+            reply_due=date(2021, 3, 17),
+        )
+    )
+    db.session.commit()
+    scan(date(2021, 3, 17))
+    notice_rows = [k for k in _keys() if k[2] == "escalate_notice"]
+    assert {k[1] for k in notice_rows} == {"office", "leader"}
+
+
+def test_department_webhook_adds_a_channel(ctx):
+    world = build_world()
+    dept = db.session.get(Department, world["police_dept"])
+    dept.webhook_url, dept.webhook_kind = "http://127.0.0.1:9/robot", "dingtalk"
+    db.session.commit()
+    scan(date(2021, 3, 18))
+    rows = db.session.execute(
+        select(User.username, ReminderDelivery.channel)
+        .select_from(ReminderDelivery)
+        .join(Reminder, ReminderDelivery.reminder_id == Reminder.id)
+        .join(User, Reminder.recipient_id == User.id)
+    ).all()
+    assert sorted(rows) == [("police", "in_app"), ("police", "webhook"), ("transport", "in_app")]
+
+
+def test_two_scans_at_once_insert_each_reminder_once(app):
+    with app.app_context():
+        build_world()
+    errors = []
+
+    def run():
+        try:
+            with app.app_context():
+                scan(date(2021, 3, 18))
+                db.session.remove()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with app.app_context():
+        keys = _keys()
+        assert len(keys) == 2 and len(set(keys)) == 2
+        assert len(db.session.scalars(select(ReminderDelivery)).all()) == 2
+    assert not errors or all("locked" in str(e) for e in errors), errors
