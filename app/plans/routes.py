@@ -26,6 +26,7 @@ from app.planio.excel import plan_to_xlsx
 from app.plans import bp
 from app.plans.dependencies import DependencyRefused, add_dependency, remove_dependency
 from app.plans.forms import DependencyForm, NoticeForm
+from app.plans.graph_data import milestone_neighbourhood
 from workflows.forecast_recompute import request_recompute
 
 
@@ -158,6 +159,7 @@ def milestone(milestone_id: int):
         history=history,
         report_kind=access.report_kind_for(current_user, m),
         notice_form=notice_form,
+        links=milestone_neighbourhood(current_user, m),
     )
 
 

@@ -1,0 +1,265 @@
+"""依赖关系图 and 上下游: the structure comes from the tables, forecast finish,
+slack and the critical path from the latest stored run (never computed on page load)."""
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from app import clock
+from app.extensions import db
+from app.models import Dependency, ForecastRun, Milestone, Plan
+from app.scoring import snapshot
+from app.scoring.snapshot import latest_run, store_snapshot
+from tests.conftest import login
+from tests.factories import build_world
+
+SAMPLES = 200  # the graph part of a run does not depend on the Monte Carlo sample count
+
+
+def _tight_world():
+    """build_world's chain m_late → m_police → m_far made tight enough to have a
+    critical path of two milestones (as of TEST_AS_OF 2021-03-15, target 2021-10-31):
+    m_late (due 2-28, 40%, overdue) forecasts 4-02; m_police (due 4-05) 4-05;
+    the 10-day lag to m_far (due 4-10) leaves both with negative slack."""
+    world = build_world()
+    plan = db.session.scalar(select(Plan).where(Plan.code == "plan-a"))
+    plan.standard_code = "sd-city-2019"
+    police = db.session.get(Milestone, world["m_police"])
+    police.due_date = police.baseline_due_date = date(2021, 4, 5)
+    far = db.session.get(Milestone, world["m_far"])
+    far.due_date = far.baseline_due_date = date(2021, 4, 10)
+    dep = db.session.scalar(select(Dependency).where(Dependency.predecessor_id == police.id))
+    dep.lag_days = 10
+    db.session.commit()
+    return world, plan
+
+
+@pytest.fixture
+def stored(app):
+    """The tight world with a run stored, as the recompute worker would."""
+    with app.app_context():
+        world, plan = _tight_world()
+        run, new = store_snapshot(plan, clock.today(), samples=SAMPLES)
+        assert new
+        graph = run.result["graph"]
+        db.session.remove()
+    return world, graph
+
+
+def _forbid_forecasting(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a page computed the forecast")
+
+    monkeypatch.setattr(snapshot, "compute_snapshot", refuse)
+    monkeypatch.setattr(snapshot, "forecast", refuse)
+    monkeypatch.setattr(snapshot, "graph_summary", refuse)
+
+
+def test_graph_json_matches_the_stored_run(client, stored, monkeypatch):
+    world, graph = stored
+    _forbid_forecasting(monkeypatch)
+    login(client, "office")
+    data = client.get("/plans/plan-a/graph.json").get_json()
+
+    assert data["computed"] is True and data["computed_at"]
+    assert data["target_date"] == "2021-10-31"
+    # The hand-worked chain: the overdue m_late holds m_police past the lagged m_far.
+    assert graph["critical_path"] == [world["m_late"], world["m_police"]]
+    assert data["critical_path"] == graph["critical_path"]
+
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert set(nodes) == {world[k] for k in ("m_police", "m_late", "m_transport", "m_far")}
+    for mid, node in nodes.items():
+        entry = graph["milestones"][str(mid)]
+        assert node["forecast_finish"] == entry["forecast_finish"]
+        assert node["slack_days"] == entry["slack_days"]
+        assert node["critical"] == entry["critical"]
+        assert node["url"] == f"/milestones/{mid}"
+    late, police, far = nodes[world["m_late"]], nodes[world["m_police"]], nodes[world["m_far"]]
+    assert (late["forecast_finish"], late["slack_days"]) == ("2021-04-02", -2)
+    assert (police["forecast_finish"], police["slack_days"]) == ("2021-04-05", -5)
+    assert (far["forecast_finish"], far["critical"]) == ("2021-04-15", False)
+    assert police["department"] == "甲市公安局" and police["due"] == "2021-04-05"
+    assert late["late"] and police["late"] and far["late"]  # all finish after their due dates
+    assert not nodes[world["m_transport"]]["late"]
+
+    edges = {(e["pred"], e["succ"]): e for e in data["edges"]}
+    assert set(edges) == {(world["m_late"], world["m_police"]), (world["m_police"], world["m_far"])}
+    assert edges[(world["m_late"], world["m_police"])]["critical"] is True
+    far_edge = edges[(world["m_police"], world["m_far"])]
+    assert far_edge["critical"] is False and far_edge["lag_days"] == 10 and far_edge["inferred"] is False
+
+
+def test_graph_page_lists_the_critical_path_in_order(client, stored, monkeypatch):
+    world, _ = stored
+    _forbid_forecasting(monkeypatch)
+    login(client, "leader")
+    page = client.get("/plans/plan-a/graph")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "测算于" in html and "数据截至 2021年3月15日" in html
+    table = html[html.index('data-testid="critical-path"') :]
+    table = table[: table.index("</table>")]
+    assert table.index("警务云建设") < table.index("视频平台升级")
+    assert "公交大数据系统" not in table
+    assert "2021年4月2日" in table and "落后 2 天" in table
+    assert "2021年4月5日" in table and "落后 5 天" in table
+    # The picture is drawn by the external script from graph.json; no inline script.
+    assert 'data-src="/plans/plan-a/graph.json"' in html
+    assert "vendor/cytoscape/cytoscape.min.js" in html and "graph.js" in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert ' style="' not in html
+
+
+def test_pages_show_the_stored_values_not_a_fresh_forecast(client, stored, app, monkeypatch):
+    """After the data change, pages keep the stored numbers until the worker runs again."""
+    world, _ = stored
+    with app.app_context():
+        late = db.session.get(Milestone, world["m_late"])
+        late.status, late.percent, late.actual_finish = "done", 100, date(2021, 3, 10)
+        db.session.commit()
+    _forbid_forecasting(monkeypatch)
+    login(client, "office")
+    data = client.get("/plans/plan-a/graph.json").get_json()
+    node = next(n for n in data["nodes"] if n["id"] == world["m_late"])
+    assert node["status"] == "done"  # the structure is current
+    assert node["forecast_finish"] == "2021-04-02" and node["critical"]  # the values are stored
+    assert node["late"] is False  # a done milestone is no longer at risk
+    police = client.get(f"/milestones/{world['m_police']}").get_data(as_text=True)
+    assert "2021年4月5日" in police and "在关键路径上" in police
+
+
+def test_milestone_page_shows_upstream_and_downstream(client, stored):
+    world, _ = stored
+    login(client, "office")
+    html = client.get(f"/milestones/{world['m_police']}").get_data(as_text=True)
+    section = html[html.index('id="links"') :]
+    section = section[: section.index("</section>")]
+    assert "测算于" in section and "查看依赖关系图" in section
+    own = section[section.index('data-testid="own-forecast"') :]
+    own = own[: own.index("</p>")]
+    assert "2021年4月5日" in own and "落后 5 天" in own and "在关键路径上" in own
+
+    up = section[section.index('data-testid="upstream"') : section.index('data-testid="downstream"')]
+    assert f'href="/milestones/{world["m_late"]}"' in up and "警务云建设" in up
+    assert "直接" in up and "2021年4月2日" in up and "落后 2 天" in up and "关键路径" in up
+    down = section[section.index('data-testid="downstream"') :]
+    assert "警航一体化" in down and "2021年4月15日" in down and "余量 199 天" in down
+    assert "视频平台升级" not in up + down
+
+    # m_far: transitively held up by both, nearest first.
+    html = client.get(f"/milestones/{world['m_far']}").get_data(as_text=True)
+    up = html[html.index('data-testid="upstream"') :]
+    up = up[: up.index("</table>")]
+    assert "直接" in up and "间接（第 2 层）" in up
+    assert up.index("视频平台升级") < up.index("警务云建设")  # latest forecast finish first
+    assert 'data-testid="downstream-empty"' in html
+
+
+def test_upstream_the_user_cannot_open_is_listed_without_a_link(client, stored):
+    """transport co-works on m_police but may not open police's m_late."""
+    world, _ = stored
+    login(client, "transport")
+    html = client.get(f"/milestones/{world['m_police']}").get_data(as_text=True)
+    up = html[html.index('data-testid="upstream"') :]
+    up = up[: up.index("</table>")]
+    assert "警务云建设" in up and f"/milestones/{world['m_late']}" not in up
+    assert "查看依赖关系图" not in html  # a department cannot open plan-wide pages
+
+
+def test_no_run_yet_still_draws_the_structure(client, app):
+    with app.app_context():
+        world, plan = _tight_world()
+        assert latest_run(plan) is None
+    login(client, "office")
+    data = client.get("/plans/plan-a/graph.json").get_json()
+    assert data["computed"] is False and data["computed_at"] is None and data["critical_path"] == []
+    assert len(data["nodes"]) == 4 and len(data["edges"]) == 2
+    assert all(n["forecast_finish"] is None and n["slack_days"] is None for n in data["nodes"])
+    assert not any(n["critical"] or n["late"] for n in data["nodes"])
+
+    html = client.get("/plans/plan-a/graph").get_data(as_text=True)
+    assert "尚未测算 — 计划办可在" in html and "提交测算" in html
+    assert 'data-testid="critical-path"' not in html
+
+    html = client.get(f"/milestones/{world['m_police']}").get_data(as_text=True)
+    section = html[html.index('id="links"') :]
+    section = section[: section.index("</section>")]
+    assert "尚未测算" in section and 'data-testid="own-forecast"' not in section
+    assert "警务云建设" in section and "警航一体化" in section  # the walk needs no run
+
+
+def test_done_milestone_blocks_nothing(client, stored, app):
+    world, _ = stored
+    with app.app_context():
+        m = db.session.get(Milestone, world["m_police"])
+        m.status, m.percent, m.actual_finish = "done", 100, date(2021, 3, 12)
+        db.session.commit()
+    login(client, "office")
+    html = client.get(f"/milestones/{world['m_police']}").get_data(as_text=True)
+    assert 'data-testid="links-done"' in html and 'data-testid="upstream"' not in html
+
+
+@pytest.mark.parametrize(
+    "username,code,status",
+    [
+        ("other_office", "plan-a", 404),  # another region's plan
+        ("other", "plan-a", 403),  # a department, and of another region
+        ("police", "plan-a", 403),  # a department has no plan-wide pages
+        ("leader", "plan-a", 200),
+        ("province", "plan-b", 200),
+        ("other_office", "plan-b", 200),
+        ("office", "no-such-plan", 404),
+    ],
+)
+def test_graph_pages_have_the_plan_pages_scope(client, stored, username, code, status):
+    login(client, username)
+    assert client.get(f"/plans/{code}").status_code == status
+    assert client.get(f"/plans/{code}/graph").status_code == status
+    assert client.get(f"/plans/{code}/graph.json").status_code == status
+
+
+def test_anonymous_is_sent_to_login(client, stored):
+    response = client.get("/plans/plan-a/graph.json")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_plan_page_links_to_the_graph_and_stars(client, stored, app):
+    login(client, "office")
+    html = client.get("/plans/plan-a").get_data(as_text=True)
+    assert 'href="/plans/plan-a/graph"' in html
+    assert ('href="/plans/plan-a/stars"' in html) == ("stars.page" in app.view_functions)
+
+
+@pytest.fixture
+def demo(app):
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    yield
+    app.extensions.pop("starpath_demo", None)  # the banner flag is cached per process
+
+
+def test_demo_weihai_graph_is_complete(client, app, demo):
+    with app.app_context():
+        plan = db.session.scalar(select(Plan).where(Plan.code == "weihai-1313"))
+        run, _ = store_snapshot(plan, clock.today(), samples=SAMPLES)
+        graph = run.result["graph"]
+        n_ms = db.session.scalar(select(func.count(Milestone.id)).where(Milestone.plan_id == plan.id))
+        n_deps = db.session.scalar(select(func.count(Dependency.id)).where(Dependency.plan_id == plan.id))
+        assert db.session.scalar(select(func.count(ForecastRun.id))) == 1
+    login(client, "wh-office", "demo-pass-2021")
+    data = client.get("/plans/weihai-1313/graph.json").get_json()
+    assert len(data["nodes"]) == n_ms == len(graph["milestones"]) == 91
+    assert len(data["edges"]) == n_deps == len(graph["edges"])
+    assert {(e["pred"], e["succ"]) for e in data["edges"]} == {(e["pred"], e["succ"]) for e in graph["edges"]}
+    for node in data["nodes"]:
+        entry = graph["milestones"][str(node["id"])]
+        assert (node["forecast_finish"], node["slack_days"], node["critical"]) == (
+            entry["forecast_finish"],
+            entry["slack_days"],
+            entry["critical"],
+        )
+    assert sum(n["critical"] for n in data["nodes"]) == len(graph["critical_path"])
+    assert client.get("/plans/zhangqiu-3n/graph.json").status_code == 404  # another region
