@@ -42,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.indicators import bp as indicators_bp
     from app.mywork import bp as mywork_bp
+    from app.notify import bp as notify_bp
     from app.plans import bp as plans_bp
     from app.review import bp as review_bp
     from app.stars import bp as stars_bp
@@ -53,6 +54,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(indicators_bp)
     app.register_blueprint(stars_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(notify_bp)
 
 
 def register_templating(app: Flask) -> None:

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 
-from app.admin import routes  # noqa: E402,F401
+from app.admin import department_edit, holidays, queues, reminders, routes, user_settings  # noqa: E402,F401

@@ -1,8 +1,18 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
 from app.models.org import DEPARTMENT_KINDS, REGION_KINDS, ROLES
+from workflows.channels import WEBHOOK_KINDS
 
 
 class RegionForm(FlaskForm):
@@ -36,3 +46,56 @@ class UserForm(FlaskForm):
         validators=[Optional(), Length(min=8, message="密码至少 8 位。")],
     )
     active = BooleanField("启用", default=True)
+
+
+class JobActionForm(FlaskForm):
+    """Requeue or delete one failed rq job (ids are in the body, not the URL)."""
+
+    job_id = HiddenField(validators=[DataRequired(), Length(max=128)])
+    queue = HiddenField(validators=[DataRequired(), Length(max=32)])
+
+
+class DeliveryRetryForm(FlaskForm):
+    delivery_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+
+
+class HolidayForm(FlaskForm):
+    day = DateField("日期", validators=[DataRequired("请填写日期（YYYY-MM-DD）。")])
+    name = StringField("名称", validators=[DataRequired("请填写名称，如“国庆节”。"), Length(max=64)])
+    kind = RadioField(
+        "类型",
+        choices=[("holiday", "放假"), ("workday", "调休上班")],
+        default="holiday",
+        validators=[DataRequired()],
+    )
+
+
+class HolidayDeleteForm(FlaskForm):
+    holiday_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+
+
+class HolidayBulkForm(FlaskForm):
+    text = TextAreaField(
+        "批量粘贴（每行一条：日期 名称）",
+        validators=[DataRequired("请粘贴至少一行。"), Length(max=20000)],
+    )
+
+
+class DepartmentEditForm(FlaskForm):
+    token = HiddenField()  # the row's updated_at when the form was shown (optimistic lock)
+    name = StringField("部门名称", validators=[DataRequired("请填写部门名称。"), Length(max=128)])
+    kind = SelectField("类型", choices=list(DEPARTMENT_KINDS.items()))
+    webhook_url = StringField(
+        "群机器人 Webhook 地址",
+        validators=[
+            Optional(),
+            Length(max=512),
+            URL(require_tld=False, message="请填写以 https:// 或 http:// 开头的完整地址。"),
+            Regexp(r"^https?://", message="只支持 https:// 或 http:// 地址。"),
+        ],
+    )
+    webhook_kind = SelectField("机器人类型", choices=[("", "（未设置）")] + list(WEBHOOK_KINDS.items()))
+
+
+class WebhookTestForm(FlaskForm):
+    """Only the CSRF token: the test goes to the department's saved robot."""

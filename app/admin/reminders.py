@@ -1,0 +1,185 @@
+"""Admin: the reminder log (one row per reminder and channel), retries, and the mail outbox."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from app import audit
+from app.admin import bp
+from app.admin.forms import DeliveryRetryForm
+from app.errors import render_error
+from app.extensions import db
+from app.models import Department, Milestone, OutboxMessage, Plan, Reminder, ReminderDelivery, User
+from app.models.reminder import CHANNELS, DELIVERY_STATES
+from app.permissions import require
+from workflows import reminders_send
+from workflows.reminder_policy import KIND_LABELS
+
+PER_PAGE = 50
+
+
+def kind_label(reminder: Reminder) -> str:
+    label = KIND_LABELS.get(reminder.kind, reminder.kind)
+    if reminder.kind == "before" and reminder.days:
+        return f"{label}（提前 {reminder.days} 天）"
+    if reminder.kind.endswith("overdue") and reminder.days:
+        return f"{label}（逾期 {-reminder.days} 天）"
+    return label
+
+
+def _date_arg(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def _filters() -> dict:
+    return {
+        "plan": _int_arg("plan"),
+        "department": _int_arg("department"),
+        "kind": request.args.get("kind") if request.args.get("kind") in KIND_LABELS else None,
+        "channel": request.args.get("channel") if request.args.get("channel") in CHANNELS else None,
+        "status": request.args.get("status") if request.args.get("status") in DELIVERY_STATES else None,
+        "slot_from": _date_arg("slot_from"),
+        "slot_to": _date_arg("slot_to"),
+    }
+
+
+def delivery_query(f: dict):
+    """Deliveries with their reminder, milestone, plan and recipient, filtered and newest slot first."""
+    stmt = (
+        select(ReminderDelivery)
+        .join(ReminderDelivery.reminder)
+        .join(Reminder.milestone)
+        .join(Milestone.plan)
+        .join(Reminder.recipient)
+        .options(
+            contains_eager(ReminderDelivery.reminder).options(
+                contains_eager(Reminder.milestone).contains_eager(Milestone.plan),
+                contains_eager(Reminder.recipient).joinedload(User.department),
+            )
+        )
+    )
+    if f["plan"]:
+        stmt = stmt.where(Plan.id == f["plan"])
+    if f["department"]:
+        stmt = stmt.where(User.department_id == f["department"])
+    if f["kind"]:
+        stmt = stmt.where(Reminder.kind == f["kind"])
+    if f["channel"]:
+        stmt = stmt.where(ReminderDelivery.channel == f["channel"])
+    if f["status"]:
+        stmt = stmt.where(ReminderDelivery.status == f["status"])
+    if f["slot_from"]:
+        stmt = stmt.where(Reminder.slot >= f["slot_from"])
+    if f["slot_to"]:
+        stmt = stmt.where(Reminder.slot <= f["slot_to"])
+    return stmt.order_by(Reminder.slot.desc(), Reminder.id.desc(), ReminderDelivery.channel)
+
+
+@bp.route("/reminders")
+@require("admin")
+def reminders():
+    f = _filters()
+    page = db.paginate(delivery_query(f), page=_int_arg("page") or 1, per_page=PER_PAGE, error_out=False)
+    plans = db.session.scalars(select(Plan).order_by(Plan.code)).all()
+    departments = db.session.scalars(
+        select(Department)
+        .options(joinedload(Department.region))
+        .order_by(Department.region_id, Department.name)
+    ).all()
+    # Query-string of the current filters, for the pager links.
+    args = {k: v.isoformat() if isinstance(v, date) else v for k, v in f.items() if v}
+    return render_template(
+        "admin/reminders.html",
+        page=page,
+        f=f,
+        args=args,
+        plans=plans,
+        departments=departments,
+        kinds=KIND_LABELS,
+        channels=CHANNELS,
+        states=DELIVERY_STATES,
+        kind_label=kind_label,
+        form=DeliveryRetryForm(),
+    )
+
+
+@bp.route("/reminders/retry", methods=["POST"])
+@require("admin")
+def retry_reminder():
+    form = DeliveryRetryForm()
+    if not form.validate_on_submit():
+        return render_error(400)
+    delivery = db.session.get(ReminderDelivery, int(form.delivery_id.data))
+    if delivery is None:
+        return render_error(404)
+    before = audit.snapshot(delivery, ["status", "attempts", "error"])
+    try:
+        reset = reminders_send.retry_delivery(delivery.id)
+    except reminders_send.RetryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(_back_to_log())
+    if not reset:
+        db.session.rollback()
+        flash("该发送记录已不是“发送失败”状态（可能已被他人重新发送），未做修改。", "error")
+    else:
+        db.session.refresh(delivery)
+        reminder = delivery.reminder
+        channel = CHANNELS.get(delivery.channel, delivery.channel)
+        audit.record(
+            current_user,
+            "reminder.retry",
+            delivery,
+            f"重新发送提醒：{reminder.milestone.title} → {reminder.recipient.display_name}（{channel}）",
+            before=before,
+            after=audit.snapshot(delivery, ["status", "attempts", "error"]),
+            milestone=delivery.reminder.milestone,
+        )
+        db.session.commit()
+        reminders_send.enqueue_send()  # after the commit, so the run sees the reset row
+        flash("已重新排入发送队列。", "success")
+    return redirect(_back_to_log())
+
+
+def _back_to_log() -> str:
+    """The filtered log page the form was posted from (only ever a path inside the log)."""
+    target = request.form.get("next", "")
+    if target.startswith("/admin/reminders") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("admin.reminders")
+
+
+@bp.route("/outbox")
+@require("admin")
+def outbox():
+    page = db.paginate(
+        select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
+        page=_int_arg("page") or 1,
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template("admin/outbox.html", page=page)
+
+
+@bp.route("/outbox/<int:message_id>")
+@require("admin")
+def outbox_message(message_id: int):
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        return render_error(404, "邮件不存在。")
+    user = db.session.get(User, message.user_id) if message.user_id else None
+    return render_template("admin/outbox_message.html", m=message, user=user)
