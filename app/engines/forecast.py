@@ -21,6 +21,7 @@ import numpy as np
 from app.engines.forecast_probability import department_rate, finish_probability
 from app.engines.forecast_sim import Simulation
 from app.engines.forecast_values import IndicatorData, Scorer, build_models
+from app.engines.forecast_whatif import WhatIf, apply, check
 from app.engines.graph import (
     DependencyData,
     MilestoneData,
@@ -36,7 +37,7 @@ from app.engines.graph import (
 from app.engines.scoring import ScoringError
 from app.engines.standards import load_standard
 
-__all__ = ["DependencyData", "ForecastInputs", "IndicatorData", "MilestoneData", "forecast"]
+__all__ = ["DependencyData", "ForecastInputs", "IndicatorData", "MilestoneData", "WhatIf", "forecast"]
 
 DEFAULT_SEED = 20211031
 TOP_MILESTONES = 10
@@ -54,7 +55,7 @@ class ForecastInputs:
     target_stars: int = 4
 
 
-def forecast(inputs, target_date, today, samples=10000, seed=DEFAULT_SEED):
+def forecast(inputs, target_date, today, samples=10000, seed=DEFAULT_SEED, what_if=None):
     """The forecast for target_date, as a plain dict (dates as ISO strings):
 
     probabilities      [P(0 stars), …, P(5 stars)], summing to 1
@@ -74,18 +75,34 @@ def forecast(inputs, target_date, today, samples=10000, seed=DEFAULT_SEED):
                        formula in forecast_probability), p_complete (in the samples, so
                        after its predecessors)
     warnings           values that could not be scored and were left out
+    what_if            (only with what_if) the overrides applied: values, done, late
+
+    what_if (a WhatIf) fixes indicator values and forces milestones done or late
+    (see forecast_whatif); the draws stay the same, so with the same seed the
+    difference from the plain forecast comes from the overrides alone. A forced
+    milestone is not listed in top_milestones. Bad overrides raise ValueError.
     """
     if samples < 1:
         raise ValueError("samples must be at least 1")
     std = load_standard(inputs.standard)
+    scorer = Scorer(std)
+    what_if = what_if or WhatIf()
+    if what_if:
+        check(what_if, inputs.milestones, scorer)
+        inputs = apply(inputs, what_if, today)
     delivers = [(mid, ind.id) for ind in inputs.indicators for mid, _ in ind.deliveries]
     graph = build_graph(inputs.milestones, inputs.dependencies, delivers)
     ids = milestones_of(graph)
     col = {mid: j for j, mid in enumerate(ids)}
     finish = forecast_finish(graph, today)
-    p = np.array([_probability(graph, mid, finish[mid], target_date, today, inputs) for mid in ids])
+    late = set(what_if.late)
+    p = np.array(
+        [
+            0.0 if mid in late else _probability(graph, mid, finish[mid], target_date, today, inputs)
+            for mid in ids
+        ]
+    )
     warnings = []
-    scorer = Scorer(std)
     models = build_models(inputs.indicators, scorer, target_date, col, warnings)
     sim = Simulation(
         std=std,
@@ -101,7 +118,7 @@ def forecast(inputs, target_date, today, samples=10000, seed=DEFAULT_SEED):
     ).run()
     levels = len(std["star_bands"])
     p_complete = sim.c.mean(axis=0)
-    return {
+    result = {
         "standard": std["code"],
         "target_date": target_date.isoformat(),
         "today": today.isoformat(),
@@ -113,11 +130,14 @@ def forecast(inputs, target_date, today, samples=10000, seed=DEFAULT_SEED):
         "p_target": float(sim.hits.mean()),
         "best_case": sim.case(True),
         "worst_case": sim.case(False),
-        "top_milestones": _top_milestones(graph, sim, ids, col, p, p_complete),
+        "top_milestones": _top_milestones(graph, sim, ids, col, p, p_complete, late),
         "at_risk_indicators": [e for e in _indicator_rows(graph, sim, col, p_complete) if e["reasons"]],
         "milestones": _milestone_rows(graph, ids, finish, target_date, today, p, p_complete),
         "warnings": warnings,
     }
+    if what_if:
+        result["what_if"] = what_if.summary()
+    return result
 
 
 def _probability(graph, mid, finish, target_date, today, inputs):
@@ -154,12 +174,12 @@ def _open_descendants(graph, col, mid, order):
     return sorted((col[s] for s in seen), key=order.__getitem__)
 
 
-def _top_milestones(graph, sim, ids, col, p, p_complete):
+def _top_milestones(graph, sim, ids, col, p, p_complete, fixed=frozenset()):
     order = {j: k for k, j in enumerate(sim.topo)}
     rows = []
     for mid in ids:
         i = col[mid]
-        if sim.done[i]:
+        if sim.done[i] or mid in fixed:
             continue
         desc = _open_descendants(graph, col, mid, order)
         if not sim.matters(i, desc):

@@ -1,0 +1,13 @@
+"""Forms of the 星级测算 pages (the cost fields are read by app.stars.costs.parse_costs)."""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+
+class RecomputeForm(FlaskForm):
+    """Only the CSRF token: the recompute takes no input."""
+
+
+class StepCostsForm(FlaskForm):
+    # Fingerprint of the costs the form was filled from (optimistic lock).
+    version = HiddenField()
