@@ -5,7 +5,8 @@ from flask import abort
 from sqlalchemy import false, or_, select, true
 
 from app.extensions import db
-from app.models import Evidence, Milestone, Notice, Plan, ProgressReport
+from app.models import Evidence, Indicator, IndicatorValue, Milestone, Notice, Plan, ProgressReport
+from app.models.indicator import indicator_department
 from app.models.plan import milestone_co_department
 from app.permissions import has_permission
 
@@ -33,6 +34,24 @@ def milestone_filter(user):
         milestone_co_department.c.department_id == user.department_id
     )
     return in_region & or_(Milestone.lead_department_id == user.department_id, Milestone.id.in_(as_co))
+
+
+def indicator_filter(user):
+    """SQL condition selecting the indicators `user` may see: a department only those it
+    is responsible for; plan office and leading group their region; province and admin all."""
+    if has_permission(user, "view_all"):
+        return true()
+    if user.region_id is None:
+        return false()
+    in_region = Indicator.plan_id.in_(select(Plan.id).where(Plan.region_id == user.region_id))
+    if has_permission(user, "view_region"):
+        return in_region
+    if user.department_id is None:
+        return false()
+    responsible = select(indicator_department.c.indicator_id).where(
+        indicator_department.c.department_id == user.department_id
+    )
+    return in_region & Indicator.id.in_(responsible)
 
 
 def visible_milestones(user):
@@ -81,6 +100,19 @@ def load_notice(user, notice_id: int) -> Notice:
         select(Notice)
         .join(Milestone, Notice.milestone_id == Milestone.id)
         .where(Notice.id == notice_id, milestone_filter(user))
+    )
+    return _one_or_404(stmt)
+
+
+def load_indicator(user, indicator_id: int) -> Indicator:
+    return _one_or_404(select(Indicator).where(Indicator.id == indicator_id, indicator_filter(user)))
+
+
+def load_indicator_value(user, value_id: int) -> IndicatorValue:
+    stmt = (
+        select(IndicatorValue)
+        .join(Indicator, IndicatorValue.indicator_id == Indicator.id)
+        .where(IndicatorValue.id == value_id, indicator_filter(user))
     )
     return _one_or_404(stmt)
 

@@ -190,6 +190,7 @@ def _indicator_values(plan: Plan, users: dict[str, User]) -> None:
     ).all()
     # The standard's input kind decides the shape of a value (spec/scoring.md).
     kinds = {row["number"]: row["input"] for row in load_standard(plan.standard_code)["indicators"]}
+    waiting = 0  # a few department submissions wait in the review queue
     for ind in indicators:
         rng = random.Random(f"{plan.code}/{ind.key}/value")
         kind = kinds.get(ind.standard_indicator)
@@ -222,6 +223,35 @@ def _indicator_values(plan: Plan, users: dict[str, User]) -> None:
                     reviewed_at=_stamp(as_of),
                 )
             )
+        if waiting < 3 and kind not in ("deduction", "level-only"):
+            waiting += _submitted_value(ind, users, value_number, value_json)
+
+
+def _submitted_value(ind: Indicator, users: dict[str, User], value_number, value_json) -> int:
+    """A department's newer value waiting for review, where the department has a demo account."""
+    dept_ids = {d.id for d in ind.departments}
+    author = next((u for u in users.values() if u.role == "department" and u.department_id in dept_ids), None)
+    if author is None:
+        return 0
+    if value_json is not None:
+        value_number, value_json = None, {"level": min(5, value_json["level"] + 1)}
+    else:
+        better = value_number / 1.05 if ind.four_star_op in ("<=", "<") else value_number * 1.05  # ranks
+        value_number = _round_like(better, ind.unit)
+    db.session.add(
+        IndicatorValue(
+            indicator_id=ind.id,
+            as_of=DEMO_AS_OF - timedelta(days=3),
+            value_number=value_number,
+            value_json=value_json,
+            source="演示数据：部门月度统计",
+            note="本月新数据，请审核。",
+            state="submitted",
+            entered_by_id=author.id,
+            created_at=_stamp(DEMO_AS_OF - timedelta(days=2)),
+        )
+    )
+    return 1
 
 
 def _round_like(value: float, unit: str | None) -> float:

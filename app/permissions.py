@@ -6,9 +6,19 @@ from flask import abort
 from flask_login import current_user, login_required
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "department": frozenset({"report", "answer_notice"}),
+    "department": frozenset({"report", "answer_notice", "enter_value"}),
     "plan_office": frozenset(
-        {"report", "answer_notice", "review", "extend", "edit_plan", "issue_notice", "view_region"}
+        {
+            "report",
+            "answer_notice",
+            "enter_value",
+            "review",
+            "direct_value",
+            "extend",
+            "edit_plan",
+            "issue_notice",
+            "view_region",
+        }
     ),
     "leading_group": frozenset({"issue_notice", "view_region"}),
     "admin": frozenset({"admin", "view_all"}),

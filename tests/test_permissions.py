@@ -6,7 +6,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import Dependency, Evidence, Notice, ProgressReport
+from app.models import Department, Dependency, Evidence, Indicator, IndicatorValue, Notice, ProgressReport
 from tests.conftest import csrf_from, login
 from tests.factories import build_world
 from tests.test_functional import PDF
@@ -49,9 +49,22 @@ def world(app):
         d = Dependency(
             plan_id=r.milestone.plan_id, predecessor_id=w["m_police"], successor_id=w["m_transport"]
         )
-        db.session.add_all([e, n, d])
+        # An indicator the transport department answers for, with a submitted value.
+        ind = Indicator(plan_id=r.milestone.plan_id, key="i2", name="公交电子站牌覆盖率", unit="%")
+        ind.departments = [db.session.get(Department, w["transport_dept"])]
+        value = IndicatorValue(
+            indicator=ind, as_of=w_date(), value_number=30, state="submitted", entered_by_id=w["transport"]
+        )
+        db.session.add_all([e, n, d, ind, value])
         db.session.commit()
-        w.ids.update(report=r.id, evidence=e.id, notice=n.id, dependency=d.id)
+        w.ids.update(
+            report=r.id,
+            evidence=e.id,
+            notice=n.id,
+            dependency=d.id,
+            indicator=ind.id,
+            indicator_value=value.id,
+        )
         return w
 
 
@@ -83,6 +96,10 @@ def object_urls(w):
         ("GET", f"/evidence/{w['evidence']}"),
         ("GET", f"/notices/{w['notice']}/answer"),
         ("POST", f"/notices/{w['notice']}/answer"),
+        ("GET", f"/indicators/{w['indicator']}"),
+        ("POST", f"/indicators/{w['indicator']}/values"),
+        ("POST", f"/indicator-values/{w['indicator_value']}/approve"),
+        ("POST", f"/indicator-values/{w['indicator_value']}/return"),
     ]
 
 
@@ -111,9 +128,15 @@ def test_outsiders_get_404(client, world, username):
                     "claimed_status": "in_progress",
                     "text": "x",
                     "reason": "x",
+                    "as_of": "2021-03-01",
+                    "value": "50",
+                    "version": "1",
                 },
             )
         assert response.status_code == 404, (username, method, url, response.status_code)
+    with client.application.app_context():
+        assert db.session.get(IndicatorValue, world["indicator_value"]).state == "submitted"
+        assert db.session.scalar(db.select(db.func.count(IndicatorValue.id))) == 1
 
 
 def test_other_region_plan_is_404(client, world):
@@ -141,6 +164,15 @@ def test_co_department_sees_milestone_and_lead_evidence(client, world, app):
         ("office", "/admin/users", 403),
         ("admin", "/admin/users", 200),
         ("office", "/review", 200),
+        ("police", "/plans/plan-a/indicators", 200),
+        ("other", "/plans/plan-a/indicators", 404),
+        ("other_office", "/plans/plan-a/indicators", 404),
+        ("province", "/plans/plan-a/indicators", 200),
+        ("office", "/plans/plan-a/standard-values", 200),
+        ("other_office", "/plans/plan-a/standard-values", 404),
+        ("police", "/plans/plan-a/standard-values", 403),
+        ("leader", "/plans/plan-a/standard-values", 403),
+        ("province", "/plans/plan-a/standard-values", 403),
     ],
 )
 def test_role_permissions(client, world, username, url, status):
@@ -157,6 +189,10 @@ def test_read_only_roles_cannot_change_anything(client, world):
         f"/milestones/{m}/extend",
         f"/milestones/{m}/report",
         f"/review/reports/{world['report']}/approve",
+        f"/indicators/{world['indicator']}/values",
+        f"/indicator-values/{world['indicator_value']}/approve",
+        f"/indicator-values/{world['indicator_value']}/return",
+        "/plans/plan-a/standard-values/5",
     ]:
         assert client.post(url, data={"csrf_token": token}).status_code == 403, url
 

@@ -2,17 +2,28 @@
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import access, audit, clock, uploads
 from app.errors import render_error
 from app.extensions import db
-from app.models import Evidence, Milestone, Notice, Notification, ProgressReport
+from app.models import (
+    Evidence,
+    Indicator,
+    IndicatorValue,
+    Milestone,
+    Notice,
+    Notification,
+    Plan,
+    ProgressReport,
+    User,
+)
 from app.mywork import bp
 from app.mywork.forms import NoticeReplyForm, ReportForm
 from app.permissions import ensure
+from app.scoring.inputs import DIRECT_TABLE
 from workflows import review
 
 
@@ -48,7 +59,39 @@ def index():
         done_milestones=done_milestones,
         notices=notices,
         returned=returned,
+        returned_values=_returned_values(dept_id) if dept_id is not None else [],
+        indicator_plans=_indicator_plans(),
     )
+
+
+def _returned_values(dept_id: int) -> list[IndicatorValue]:
+    """Values this department entered that were returned and not yet followed by a newer value."""
+    newer = aliased(IndicatorValue)
+    return db.session.scalars(
+        select(IndicatorValue)
+        .join(User, IndicatorValue.entered_by_id == User.id)
+        .where(
+            User.department_id == dept_id,
+            IndicatorValue.state == "returned",
+            ~select(newer.id)
+            .where(newer.indicator_id == IndicatorValue.indicator_id, newer.id > IndicatorValue.id)
+            .exists(),
+        )
+        .options(selectinload(IndicatorValue.indicator), selectinload(IndicatorValue.reviewed_by))
+        .order_by(IndicatorValue.reviewed_at.desc())
+    ).all()
+
+
+def _indicator_plans() -> list[tuple[Plan, int]]:
+    """Plans with indicators this user may see (a department: those it answers for), with counts."""
+    rows = db.session.execute(
+        select(Plan, func.count(Indicator.id))
+        .join(Indicator, Indicator.plan_id == Plan.id)
+        .where(access.indicator_filter(current_user), Indicator.table_name.is_distinct_from(DIRECT_TABLE))
+        .group_by(Plan.id)
+        .order_by(Plan.code)
+    ).all()
+    return [(plan, count) for plan, count in rows]
 
 
 def _attach_files(report: ProgressReport, files, written: list) -> None:

@@ -9,7 +9,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import access, audit
 from app.errors import render_error
 from app.extensions import db
-from app.models import Extension, Milestone, ProgressReport
+from app.indicators.values import describe, entry_spec, plan_standard
+from app.models import Extension, Indicator, IndicatorValue, Milestone, Plan, ProgressReport, User
 from app.permissions import ensure, require
 from app.review import bp
 from app.review.forms import ApproveForm, ExtensionForm, MilestoneEditForm, ReturnForm
@@ -30,7 +31,31 @@ def queue():
         .options(selectinload(ProgressReport.milestone), selectinload(ProgressReport.department))
         .order_by(ProgressReport.submitted_at)
     ).all()
-    return render_template("review/queue.html", reports=reports)
+    return render_template("review/queue.html", reports=reports, values=_pending_values())
+
+
+def _pending_values() -> list[dict]:
+    """Submitted indicator values the reviewer may see, oldest first, as people read them."""
+    rows = db.session.scalars(
+        select(IndicatorValue)
+        .join(Indicator, IndicatorValue.indicator_id == Indicator.id)
+        .where(IndicatorValue.state == "submitted", access.indicator_filter(current_user))
+        .options(
+            selectinload(IndicatorValue.indicator).selectinload(Indicator.plan),
+            selectinload(IndicatorValue.entered_by).selectinload(User.department),
+        )
+        .order_by(IndicatorValue.created_at, IndicatorValue.id)
+    ).all()
+    standards: dict[int, dict | None] = {}
+    out = []
+    for row in rows:
+        plan: Plan = row.indicator.plan
+        if plan.id not in standards:
+            standards[plan.id] = plan_standard(plan)
+        spec = entry_spec(row.indicator, standards[plan.id])
+        value = row.value_json if row.value_json is not None else row.value_number
+        out.append({"row": row, "shown": describe(spec, value)})
+    return out
 
 
 @bp.route("/review/reports/<int:report_id>")
