@@ -17,10 +17,18 @@ def register(app: Flask) -> None:
     @demo.command("load")
     def demo_load():
         """Load the demo plan and one account per role (idempotent)."""
+        from app import clock
         from app.demo import load_demo
+        from app.models import Plan
+        from app.scoring.snapshot import store_snapshot
 
         accounts = load_demo()
         db.session.commit()
+        # The first star forecast of each plan, so its page has one before any worker runs.
+        for plan in db.session.scalars(db.select(Plan).where(Plan.standard_code.is_not(None))):
+            run, new = store_snapshot(plan, clock.today())
+            if new:
+                click.echo(f"星级测算：{plan.code} 已测算（{run.duration_ms} 毫秒）")
         click.echo("演示数据已载入。演示账号（用户名 / 密码 / 角色）：")
         for username, password, role in accounts:
             click.echo(f"  {username:<16} {password:<14} {role}")

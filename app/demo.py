@@ -18,6 +18,7 @@ from app.models import (
     Department,
     Indicator,
     IndicatorValue,
+    JobState,
     Milestone,
     Plan,
     ProgressReport,
@@ -63,10 +64,17 @@ def load_demo() -> list[tuple[str, str, str]]:
     load_files([PLANS_DIR / name for name in PLAN_FILES])
     users = _accounts()
     if not is_demo_database():
+        from app.admin.holidays import seed_holidays_2021
+
+        seed_holidays_2021()  # weekends and holidays move reminders (2021 official calendar)
+        # As if reminders had run until a week ago: the first scan catches up the last week.
+        week_ago = (DEMO_AS_OF - timedelta(days=7)).isoformat()
+        db.session.merge(JobState(name="reminder_scan", value={"day": week_ago}))
         for code in ("weihai-1313", "zhangqiu-3n"):
             plan = db.session.scalar(select(Plan).where(Plan.code == code))
             _progress(plan, users)
             _indicator_values(plan, users)
+            _leaders(plan, users)
         db.session.add(
             AuditEvent(action="demo.load", object_type="Plan", summary="载入演示进度（截至 2021年3月15日）")
         )
@@ -89,6 +97,7 @@ def _accounts() -> dict[str, User]:
             user = User(
                 username=username,
                 display_name=name,
+                email=f"{username}@demo.starpath.local",
                 role=role,
                 region_id=region.id if region else None,
                 department_id=dept.id if dept else None,
@@ -98,6 +107,14 @@ def _accounts() -> dict[str, User]:
             audit.record(None, "user.create", user, f"演示数据：创建用户 {username}")
         users[username] = user
     return users
+
+
+def _leaders(plan: Plan, users: dict[str, User]) -> None:
+    """The leading group's demo account answers for every top-level node (escalations)."""
+    leader = users["wh-leader" if plan.code.startswith("weihai") else "zq-leader"]
+    db.session.flush()
+    for node in plan.roots:
+        node.leader_id = leader.id
 
 
 def _author(plan: Plan, department_id: int, users: dict[str, User]) -> User:
