@@ -41,6 +41,18 @@ def app(tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()
+    _stop_embedded_redis(app)
+
+
+def _stop_embedded_redis(app) -> None:
+    """Stop the embedded Redis this session started (a server given by URL is left alone)."""
+    redis = app.extensions.get("starpath_redis")
+    if redis is None or not getattr(redis, "socket_file", None):
+        return
+    try:
+        redis.shutdown(nosave=True)
+    except Exception:  # the server closes the connection as it goes
+        pass
 
 
 def _driver(url: str) -> str:
