@@ -65,6 +65,18 @@ def _one_or_404(stmt):
     return obj
 
 
+def can_view_plans(user) -> bool:
+    return has_permission(user, "view_region") or has_permission(user, "view_all")
+
+
+def load_viewable_plan(user, code: str) -> Plan:
+    """The plan behind a plan-wide page (tree, graph, 星级测算): 403 without a plan-viewing
+    permission, 404 outside the user's scope."""
+    if not can_view_plans(user):
+        abort(403)
+    return load_plan(user, code)
+
+
 def load_plan(user, code: str) -> Plan:
     return _one_or_404(select(Plan).where(Plan.code == code, plan_filter(user)))
 

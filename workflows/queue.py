@@ -70,6 +70,15 @@ def all_queues(connection: Redis | None = None) -> list[Queue]:
     return [get_queue(n, connection) for n in QUEUES]
 
 
+def job_status(job_id: str, connection: Redis | None = None) -> JobStatus | None:
+    """The status of the job with this id, None when Redis holds no such job."""
+    try:
+        job = Job.fetch(job_id, connection=connection or redis_connection(), serializer=JSONSerializer)
+    except NoSuchJobError:
+        return None
+    return job.get_status()
+
+
 def enqueue(
     func: str,
     *args,
@@ -89,13 +98,8 @@ def enqueue(
     """
     try:
         q = get_queue(queue)
-        if job_id is not None:
-            try:
-                existing = Job.fetch(job_id, connection=q.connection, serializer=JSONSerializer)
-                if existing.get_status(refresh=False) in PENDING:
-                    return existing
-            except NoSuchJobError:
-                pass
+        if job_id is not None and job_status(job_id, q.connection) in PENDING:
+            return Job.fetch(job_id, connection=q.connection, serializer=JSONSerializer)
         return q.enqueue_call(
             func,
             args=args,

@@ -10,6 +10,8 @@ from app import audit, clock
 from app.extensions import db
 from app.models import Department, Milestone, Notification, ProgressReport, User
 from app.models.report import REPORT_STATES
+from workflows import transitions
+from workflows.transitions import TransitionError  # noqa: F401  (raised to callers)
 
 TRANSITIONS = {
     ("draft", "submit"): "submitted",
@@ -21,17 +23,10 @@ ACTION_LABELS = {"submit": "提交", "approve": "通过", "return": "退回"}
 MILESTONE_FIELDS = ["status", "percent", "actual_finish", "version"]
 
 
-class TransitionError(ValueError):
-    pass
-
-
 def next_state(state: str, action: str) -> str:
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        raise TransitionError(
-            f"汇报当前状态为“{REPORT_STATES.get(state, state)}”，不能{ACTION_LABELS[action]}。"
-        ) from None
+    return transitions.next_state(
+        TRANSITIONS, state, action, noun="汇报", states=REPORT_STATES, actions=ACTION_LABELS
+    )
 
 
 def validate_claim(percent: int, claimed_status: str) -> None:

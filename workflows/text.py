@@ -9,18 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from app.formatting import cn_date
+
 DIGEST_SUBJECT = "【星途】今日待办提醒（{n} 项）"
 ESCALATION_KINDS = {"escalate_overdue", "escalate_returned", "escalate_notice"}
 WECOM_MAX_BYTES = 4096  # WeCom refuses markdown content longer than this (UTF-8 bytes)
 # Every chat message names the system: DingTalk robots guarded by a keyword accept it with "星途".
 MARKDOWN_FOOTER = "> 来自 星途 智慧城市行动计划跟踪系统"
-
-
-def cn_date(value: date | None) -> str:
-    """2021年3月25日."""
-    if value is None:
-        return "—"
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 @dataclass(frozen=True)

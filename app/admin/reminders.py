@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Department, Milestone, OutboxMessage, Plan, Reminder, ReminderDelivery, User
 from app.models.reminder import CHANNELS, DELIVERY_STATES
 from app.permissions import require
-from workflows import reminders_send
+from workflows import reminders_send, reminders_upkeep
 from workflows.reminder_policy import KIND_LABELS
 
 PER_PAGE = 50
@@ -128,8 +128,8 @@ def retry_reminder():
         return render_error(404)
     before = audit.snapshot(delivery, ["status", "attempts", "error"])
     try:
-        reset = reminders_send.retry_delivery(delivery.id)
-    except reminders_send.RetryError as exc:
+        reset = reminders_upkeep.retry_delivery(delivery.id)
+    except reminders_upkeep.RetryError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(_back_to_log())

@@ -21,15 +21,10 @@ def user_notifications(user_id: int):
     if user is None:
         return render_error(404, "用户不存在。")
     form = NotificationSettingForm()
-    if not form.is_submitted():
-        settings.fill_form(form, user.id)
-    elif form.validate_on_submit():
-        try:
-            settings.save(user, settings.form_values(form), form.token.data or "", current_user)
-            db.session.commit()
-        except settings.StaleSettings:
-            db.session.rollback()
-            return render_error(409, STALE)
+    outcome = settings.handle_form(form, user, current_user)
+    if outcome == "stale":
+        return render_error(409, STALE)
+    if outcome == "saved":
         flash(f"已保存 {user.display_name} 的提醒设置。", "success")
         return redirect(url_for("admin.user_notifications", user_id=user.id))
     page = render_template(

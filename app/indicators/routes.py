@@ -16,13 +16,14 @@ from app.errors import render_error
 from app.extensions import db
 from app.formatting import cn_date
 from app.indicators import bp, values
-from app.indicators import review as value_review
 from app.indicators.forms import ApproveValueForm, DirectValueForm, ReturnValueForm, ValueForm
+from app.locking import is_stale
 from app.models import Indicator, IndicatorValue, Milestone, Plan
 from app.models.indicator import VALUE_STATES
 from app.permissions import ensure, has_permission
 from app.scoring.attainment import attainment
 from app.scoring.inputs import is_direct, known_values, set_direct_value, standard_values
+from workflows import indicator_review as value_review
 from workflows.forecast_recompute import request_recompute
 
 STALE_VALUE = "该指标数值已被他人处理或修改，您的操作未生效。请刷新页面查看最新状态。"
@@ -214,10 +215,6 @@ def submit_value(indicator_id: int):
     return redirect(url_for("indicators.indicator", indicator_id=ind.id))
 
 
-def _stale(form, row: IndicatorValue) -> bool:
-    return str(row.version) != (form.version.data or "")
-
-
 @bp.route("/indicator-values/<int:value_id>/approve", methods=["POST"])
 @login_required
 def approve_value(value_id: int):
@@ -226,7 +223,7 @@ def approve_value(value_id: int):
     form = ApproveValueForm()
     if not form.validate_on_submit():
         return render_error(400)
-    if _stale(form, row):
+    if is_stale(form.version, row):
         return render_error(409, STALE_VALUE)
     plan_id = row.indicator.plan_id
     try:
@@ -255,7 +252,7 @@ def return_value(value_id: int):
             for error in errors:
                 flash(error, "error")
         return redirect(url_for("indicators.indicator", indicator_id=row.indicator_id))
-    if _stale(form, row):
+    if is_stale(form.version, row):
         return render_error(409, STALE_VALUE)
     try:
         value_review.return_value(row, current_user, form.reason.data)

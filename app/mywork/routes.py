@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import access, audit, clock, uploads
 from app.errors import render_error
 from app.extensions import db
+from app.locking import is_stale
 from app.models import (
     Evidence,
     Indicator,
@@ -196,7 +197,7 @@ def edit_report(report_id: int):
     if request.method == "GET":
         form.version.data = report.version
     if form.validate_on_submit():
-        if str(report.version) != (form.version.data or ""):
+        if is_stale(form.version, report):
             db.session.rollback()
             return render_error(409, "该汇报已在其他窗口或被他人修改，您的修改未保存。请刷新页面后重试。")
         error = _save_report(report, form, is_new=False)

@@ -34,15 +34,10 @@ STALE_LEADERS = "负责领导已被他人修改，您的修改未保存。请刷
 @login_required
 def my_settings():
     form = NotificationSettingForm()
-    if not form.is_submitted():
-        settings.fill_form(form, current_user.id)
-    elif form.validate_on_submit():
-        try:
-            settings.save(current_user, settings.form_values(form), form.token.data or "", current_user)
-            db.session.commit()
-        except settings.StaleSettings:
-            db.session.rollback()
-            return render_error(409, STALE_SETTINGS)
+    outcome = settings.handle_form(form, current_user, current_user)
+    if outcome == "stale":
+        return render_error(409, STALE_SETTINGS)
+    if outcome == "saved":
         flash("提醒设置已保存。", "success")
         return redirect(url_for("notify.my_settings"))
     plans = db.session.scalars(select(Plan).where(access.plan_filter(current_user)).order_by(Plan.code)).all()

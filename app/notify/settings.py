@@ -92,3 +92,20 @@ def save(user: User, new: dict, token: str, actor: User) -> NotificationSetting:
     )
     event.region_id = user.region_id
     return row
+
+
+def handle_form(form, user: User, actor: User) -> str:
+    """One request on a settings form: "show" (first view or invalid input), "saved"
+    (committed) or "stale" (changed since the form was drawn; nothing written)."""
+    if not form.is_submitted():
+        fill_form(form, user.id)
+        return "show"
+    if not form.validate_on_submit():
+        return "show"
+    try:
+        save(user, form_values(form), form.token.data or "", actor)
+        db.session.commit()
+    except StaleSettings:
+        db.session.rollback()
+        return "stale"
+    return "saved"

@@ -30,21 +30,10 @@ from app.plans.graph_data import milestone_neighbourhood
 from workflows.forecast_recompute import request_recompute
 
 
-def _can_view_plans(user) -> bool:
-    return has_permission(user, "view_region") or has_permission(user, "view_all")
-
-
-def _viewable_plan(code: str):
-    """The plan behind a plan-wide page: 403 without the permission, 404 outside scope."""
-    if not _can_view_plans(current_user):
-        abort(403)
-    return access.load_plan(current_user, code)
-
-
 @bp.route("/plans")
 @login_required
 def index():
-    if not _can_view_plans(current_user):
+    if not access.can_view_plans(current_user):
         abort(403)
     plans = db.session.scalars(select(Plan).where(access.plan_filter(current_user)).order_by(Plan.code)).all()
     return render_template("plans/index.html", plans=plans)
@@ -61,7 +50,7 @@ def status_counts(milestones, today) -> dict:
 @bp.route("/plans/<code>")
 @login_required
 def plan(code: str):
-    plan = _viewable_plan(code)
+    plan = access.load_viewable_plan(current_user, code)
     nodes = db.session.scalars(
         select(PlanNode)
         .where(PlanNode.plan_id == plan.id)
@@ -102,7 +91,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @login_required
 def export_xlsx(code: str):
     """The plan as an Excel workbook (the layout `flask plans import-xlsx` reads back)."""
-    plan = _viewable_plan(code)
+    plan = access.load_viewable_plan(current_user, code)
     data = plan_to_xlsx(plan.code)
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"{plan.code}.xlsx")
 

@@ -10,6 +10,7 @@ from app import access, audit
 from app.errors import render_error
 from app.extensions import db
 from app.indicators.values import describe, entry_spec, plan_standard
+from app.locking import is_stale
 from app.models import Extension, Indicator, IndicatorValue, Milestone, Plan, ProgressReport, User
 from app.permissions import ensure, require
 from app.review import bp
@@ -68,10 +69,6 @@ def report(report_id: int):
     return render_template("review/report.html", r=r, approve_form=approve_form, return_form=return_form)
 
 
-def _stale(form, obj) -> bool:
-    return str(obj.version) != (form.version.data or "")
-
-
 @bp.route("/review/reports/<int:report_id>/approve", methods=["POST"])
 @login_required
 def approve(report_id: int):
@@ -80,7 +77,7 @@ def approve(report_id: int):
     form = ApproveForm()
     if not form.validate_on_submit():
         return render_error(400)
-    if _stale(form, r) or str(r.milestone.version) != (form.milestone_version.data or ""):
+    if is_stale(form.version, r) or is_stale(form.milestone_version, r.milestone):
         return render_error(409, STALE_REPORT)
     try:
         review.approve(r, current_user)
@@ -108,7 +105,7 @@ def return_report(report_id: int):
             for error in errors:
                 flash(error, "error")
         return redirect(url_for("review.report", report_id=report_id))
-    if _stale(form, r):
+    if is_stale(form.version, r):
         return render_error(409, STALE_REPORT)
     try:
         review.return_(r, current_user, form.reason.data)
@@ -133,7 +130,7 @@ def extend(milestone_id: int):
     if not form.is_submitted():
         form.version.data = m.version
     if form.validate_on_submit():
-        if _stale(form, m):
+        if is_stale(form.version, m):
             return render_error(409, STALE_MILESTONE)
         if form.new_due.data <= m.due_date:
             flash("新的完成期限应晚于当前期限。", "error")
@@ -175,7 +172,7 @@ def edit_milestone(milestone_id: int):
     ensure(current_user, "edit_plan")
     form = MilestoneEditForm(obj=m if not MilestoneEditForm().is_submitted() else None)
     if form.validate_on_submit():
-        if _stale(form, m):
+        if is_stale(form.version, m):
             return render_error(409, STALE_MILESTONE)
         try:
             before = audit.snapshot(m, ["title", "text", "version"])

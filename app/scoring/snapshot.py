@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -101,32 +101,59 @@ def data_time(plan: Plan, as_of: date):
     return max(known) if known else None
 
 
-def compute_snapshot(plan: Plan, as_of: date, samples: int = SAMPLES, seed: int = DEFAULT_SEED):
-    """(result dict, data_key) for the plan on as_of; raises ValueError without a standard."""
+@dataclass
+class Gathered:
+    """What a snapshot is computed from, and the fingerprint of all of it."""
+
+    plan: Plan
+    as_of: date
+    target: date
+    values: dict
+    sources: dict
+    inputs: object  # ForecastInputs
+    costs: dict
+    samples: int
+    seed: int
+    key: str
+
+
+def gather(plan: Plan, as_of: date, samples: int = SAMPLES, seed: int = DEFAULT_SEED) -> Gathered:
+    """Read the inputs (database, as known on as_of); raises ValueError without a standard."""
     if not plan.standard_code:
         raise ValueError(f"计划 {plan.code} 未指定评价标准")
     target = target_date_of(plan)
-    std = plan.standard_code
     values, sources = standard_values(plan, as_of)
     inputs = forecast_inputs(plan, as_of)
     costs = plan.step_costs or {}
-    key = _key(std, values, asdict(inputs), costs, as_of, target, samples, seed)
+    key = _key(plan.standard_code, values, asdict(inputs), costs, as_of, target, samples, seed)
+    return Gathered(plan, as_of, target, values, sources, inputs, costs, samples, seed, key)
+
+
+def evaluate(g: Gathered) -> dict:
+    """Run the engines on gathered inputs: the JSON-ready result."""
+    std = g.plan.standard_code
     result = {
-        "plan": plan.code,
+        "plan": g.plan.code,
         "standard": std,
-        "as_of": as_of,
-        "target_date": target,
-        "target_stars": inputs.target_stars,
-        "values": values,
-        "sources": sources,
-        "current": explain(std, values),
-        "gap": gap_to_next_star(std, values, costs),
-        "holds": what_holds_our_band(std, values),
-        "forecast": forecast(inputs, target, as_of, samples=samples, seed=seed),
-        "graph": graph_summary(inputs, target, as_of),
-        "attainment": attainment(plan, as_of) if _has_targets(plan) else None,
+        "as_of": g.as_of,
+        "target_date": g.target,
+        "target_stars": g.inputs.target_stars,
+        "values": g.values,
+        "sources": g.sources,
+        "current": explain(std, g.values),
+        "gap": gap_to_next_star(std, g.values, g.costs),
+        "holds": what_holds_our_band(std, g.values),
+        "forecast": forecast(g.inputs, g.target, g.as_of, samples=g.samples, seed=g.seed),
+        "graph": graph_summary(g.inputs, g.target, g.as_of),
+        "attainment": attainment(g.plan, g.as_of) if _has_targets(g.plan) else None,
     }
-    return _plain(result), key
+    return _plain(result)
+
+
+def compute_snapshot(plan: Plan, as_of: date, samples: int = SAMPLES, seed: int = DEFAULT_SEED):
+    """(result dict, data_key) for the plan on as_of; raises ValueError without a standard."""
+    g = gather(plan, as_of, samples, seed)
+    return evaluate(g), g.key
 
 
 def _has_targets(plan: Plan) -> bool:
@@ -142,19 +169,25 @@ def latest_run(plan: Plan) -> ForecastRun | None:
     )
 
 
+def _run_with_key(plan: Plan, key: str) -> ForecastRun | None:
+    return db.session.scalar(
+        select(ForecastRun).where(ForecastRun.plan_id == plan.id, ForecastRun.data_key == key)
+    )
+
+
 def store_snapshot(plan: Plan, as_of: date, samples: int = SAMPLES) -> tuple[ForecastRun, bool]:
     """(the stored run, whether it is new). Commits: this is a job boundary."""
     started = time.perf_counter()
-    result, key = compute_snapshot(plan, as_of, samples)
-    existing = db.session.scalar(
-        select(ForecastRun).where(ForecastRun.plan_id == plan.id, ForecastRun.data_key == key)
-    )
-    if existing is not None:
+    g = gather(plan, as_of, samples)
+    key = g.key
+    existing = _run_with_key(plan, key)
+    if existing is not None:  # same data: the engines need not run again
         latest = latest_run(plan)
         if latest is not None and latest.id != existing.id:  # the data went back to an earlier state
             existing.computed_at = utcnow()
             db.session.commit()
         return existing, False
+    result = evaluate(g)
     run = ForecastRun(
         plan_id=plan.id,
         as_of=as_of,
@@ -170,7 +203,5 @@ def store_snapshot(plan: Plan, as_of: date, samples: int = SAMPLES) -> tuple[For
         db.session.commit()
     except IntegrityError:  # a concurrent recompute stored the same data first
         db.session.rollback()
-        return db.session.scalar(
-            select(ForecastRun).where(ForecastRun.plan_id == plan.id, ForecastRun.data_key == key)
-        ), False
+        return _run_with_key(plan, key), False
     return run, True

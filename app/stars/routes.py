@@ -8,23 +8,20 @@ request that computes: the user asks for it, and it saves nothing.
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
-from rq.serializers import JSONSerializer
+from rq.job import JobStatus
 
-from app import audit, clock
+from app import access, audit, clock
 from app.engines.standards import load_standard
 from app.errors import render_error
 from app.extensions import db
 from app.formatting import cn_date, cn_datetime
 from app.permissions import ensure, has_permission
-from app.plans.routes import _viewable_plan
 from app.scoring.snapshot import data_time, latest_run
 from app.stars import bp, costs, present
 from app.stars.forms import RecomputeForm, StepCostsForm
 from app.stars.whatif import WhatIfError, what_if
 from workflows.forecast_recompute import job_id, request_recompute
-from workflows.queue import redis_connection
+from workflows.queue import PENDING, job_status
 
 QUEUE_DOWN = "任务队列暂时不可用，未能提交重新测算。请稍后重试，或请管理员检查后台任务服务。"
 COSTS_STALE = "提升成本已被他人修改，您的修改未保存。下面显示的是最新的成本，请核对后重新提交。"
@@ -46,13 +43,10 @@ def helpers():
 def job_state(plan_id: int) -> str | None:
     """ "queued" / "running" / "failed" for the plan's recompute job, "unknown" without Redis."""
     try:
-        job = Job.fetch(job_id(plan_id), connection=redis_connection(), serializer=JSONSerializer)
-        status = job.get_status()
-    except NoSuchJobError:
-        return None
+        status = job_status(job_id(plan_id))
     except RedisError:
         return "unknown"
-    if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+    if status in PENDING:
         return "queued"
     if status == JobStatus.STARTED:
         return "running"
@@ -91,7 +85,7 @@ def _open_milestones(result: dict) -> list[dict]:
 @bp.route("/plans/<code>/stars")
 @login_required
 def page(code: str):
-    plan = _viewable_plan(code)
+    plan = access.load_viewable_plan(current_user, code)
     run = latest_run(plan)
     std = load_standard(plan.standard_code) if plan.standard_code else None
     result = run.result if run is not None else None
@@ -119,7 +113,7 @@ def page(code: str):
 @bp.route("/plans/<code>/stars/recompute", methods=["POST"])
 @login_required
 def recompute(code: str):
-    plan = _viewable_plan(code)
+    plan = access.load_viewable_plan(current_user, code)
     ensure(current_user, "edit_plan")
     if not RecomputeForm().validate_on_submit():
         return render_error(400)
@@ -154,7 +148,7 @@ def _cost_rows(std, stored, submitted=None) -> list[dict]:
 
 
 def _editable_plan(code: str):
-    plan = _viewable_plan(code)
+    plan = access.load_viewable_plan(current_user, code)
     ensure(current_user, "edit_plan")
     return plan
 
@@ -213,7 +207,7 @@ def step_costs(code: str):
 @login_required
 def what_if_view(code: str):
     """Rescore and re-forecast with the panel's overrides (JSON in, JSON out); saves nothing."""
-    plan = _viewable_plan(code)
+    plan = access.load_viewable_plan(current_user, code)
     body = request.get_json(silent=True)
     if body is None:
         return jsonify(error="请求内容应为 JSON（Content-Type: application/json）"), 400

@@ -26,7 +26,8 @@ from tests.factories import build_world
 from tests.workflows.servers import Reply, closed_port, robot_server, smtp_server
 from workflows import reminders_send, text
 from workflows.queue import get_queue, redis_connection
-from workflows.reminders_send import MAX_ATTEMPTS, retry_delivery, send_pending
+from workflows.reminders_send import MAX_ATTEMPTS, send_pending
+from workflows.reminders_upkeep import retry_delivery
 
 TODAY = date(2021, 3, 15)  # the clock in tests (conftest TEST_AS_OF)
 NOW = datetime(2021, 3, 15, 1, 0)  # UTC: 09:00 in Beijing, past the default digest hour (8)

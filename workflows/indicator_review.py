@@ -14,22 +14,17 @@ from app.extensions import db
 from app.formatting import cn_date
 from app.models import Indicator, IndicatorValue, Notification, User
 from app.models.indicator import VALUE_STATES
+from workflows import transitions
+from workflows.transitions import TransitionError
 
 TRANSITIONS = {("submitted", "approve"): "approved", ("submitted", "return"): "returned"}
 ACTION_LABELS = {"approve": "确认", "return": "退回"}
 
 
-class TransitionError(ValueError):
-    pass
-
-
 def next_state(state: str, action: str) -> str:
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        raise TransitionError(
-            f"该数值当前状态为“{VALUE_STATES.get(state, state)}”，不能{ACTION_LABELS[action]}。"
-        ) from None
+    return transitions.next_state(
+        TRANSITIONS, state, action, noun="该数值", states=VALUE_STATES, actions=ACTION_LABELS
+    )
 
 
 def _record(user, action: str, row: IndicatorValue, summary: str, before=None, after=None) -> None:
