@@ -84,8 +84,8 @@ def register_security_headers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.cli import register
-    from app.score_cli import score_command
-    from app.scoring.cli import attainment_command, forecast_command
+    from app.forecasting.commands import attainment_command, forecast_command
+    from app.forecasting.score_command import score_command
     from workflows.reminders_cli import reminders_cli
 
     register(app)

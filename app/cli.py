@@ -19,8 +19,8 @@ def register(app: Flask) -> None:
         """Load the demo plan and one account per role (idempotent)."""
         from app import clock
         from app.demo import load_demo
+        from app.forecasting.snapshot import store_snapshot
         from app.models import Plan
-        from app.scoring.snapshot import store_snapshot
 
         accounts = load_demo()
         db.session.commit()

@@ -1,28 +1,13 @@
-"""Template filters and globals: Chinese dates, labels, the clock."""
+"""Template filters and globals: Chinese dates (from app.dates), labels, the clock."""
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from flask import current_app
 from flask_login import current_user
 
 from app import clock
+from app.dates import cn_date, cn_datetime
 from app.permissions import has_permission
-
-
-def cn_date(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        value = value.date()
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def cn_datetime(value) -> str:
-    """UTC timestamp shown in Beijing time (UTC+8)."""
-    if value is None:
-        return "—"
-    local = value + timedelta(hours=8)
-    return f"{cn_date(local)} {local:%H:%M}"
 
 
 def due_flags(milestone, today: date | None = None) -> dict:

@@ -137,9 +137,9 @@ def bench_real(samples, repeat, code="weihai-1313"):
     from app import clock, create_app
     from app.demo import load_demo
     from app.extensions import db
+    from app.forecasting.snapshot import compute_snapshot, target_date_of
+    from app.forecasting.state import forecast_inputs
     from app.models import Plan
-    from app.scoring.forecast_inputs import forecast_inputs
-    from app.scoring.snapshot import compute_snapshot, target_date_of
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(

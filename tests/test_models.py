@@ -3,8 +3,9 @@ from datetime import date
 from sqlalchemy import select
 
 from app import clock
+from app.dates import cn_date
 from app.extensions import db
-from app.formatting import cn_date, due_flags
+from app.formatting import due_flags
 from app.models import Milestone, User
 from tests.factories import build_world
 

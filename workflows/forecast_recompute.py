@@ -39,7 +39,7 @@ def request_recompute(plan_id: int):
 
 def recompute_forecast(plan_id: int) -> dict:
     """The job: store the plan's forecast for the clock date. Returns a small summary."""
-    from app.scoring.snapshot import store_snapshot
+    from app.forecasting.snapshot import store_snapshot
 
     plan = db.session.get(Plan, plan_id)
     if plan is None or not plan.standard_code:

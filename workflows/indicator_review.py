@@ -10,8 +10,8 @@ from datetime import date
 from sqlalchemy import select
 
 from app import audit, clock
+from app.dates import cn_date
 from app.extensions import db
-from app.formatting import cn_date
 from app.models import Indicator, IndicatorValue, Notification, User
 from app.models.indicator import VALUE_STATES
 from workflows import transitions

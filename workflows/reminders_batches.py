@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import or_, select, update
 
+from app.dates import LOCAL_OFFSET  # digest hours are Beijing time
 from app.extensions import db
 from app.models import (
     Department,
@@ -20,8 +21,6 @@ from app.models import (
 )
 from app.models.reminder import CHANNELS
 from workflows.dbutil import chunks
-
-LOCAL_OFFSET = timedelta(hours=8)  # digest hours are Beijing time
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from app.formatting import cn_date
+from app.dates import cn_date
 
 DIGEST_SUBJECT = "【星途】今日待办提醒（{n} 项）"
 ESCALATION_KINDS = {"escalate_overdue", "escalate_returned", "escalate_notice"}

@@ -11,18 +11,18 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import access, clock
+from app.dates import cn_date
 from app.engines.scoring import score
 from app.errors import render_error
 from app.extensions import db
-from app.formatting import cn_date
+from app.forecasting.attainment import attainment
+from app.forecasting.known import is_direct, known_values, set_direct_value, standard_values
 from app.indicators import bp, values
 from app.indicators.forms import ApproveValueForm, DirectValueForm, ReturnValueForm, ValueForm
 from app.locking import is_stale
 from app.models import Indicator, IndicatorValue, Milestone, Plan
 from app.models.indicator import VALUE_STATES
 from app.permissions import ensure, has_permission
-from app.scoring.attainment import attainment
-from app.scoring.inputs import is_direct, known_values, set_direct_value, standard_values
 from workflows import indicator_review as value_review
 from workflows.forecast_recompute import request_recompute
 

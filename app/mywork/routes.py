@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import access, audit, clock, uploads
 from app.errors import render_error
 from app.extensions import db
+from app.forecasting.known import DIRECT_TABLE
 from app.locking import is_stale
 from app.models import (
     Evidence,
@@ -24,7 +25,6 @@ from app.models import (
 from app.mywork import bp
 from app.mywork.forms import NoticeReplyForm, ReportForm
 from app.permissions import ensure
-from app.scoring.inputs import DIRECT_TABLE
 from workflows import review
 
 

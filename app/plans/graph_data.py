@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 from app import access, clock
 from app.engines.graph import DependencyData, MilestoneData, build_graph, downstream, upstream
 from app.extensions import db
+from app.forecasting.snapshot import latest_run, target_date_of
 from app.models import Dependency, ForecastRun, Milestone, Plan
-from app.scoring.snapshot import latest_run, target_date_of
 
 
 def _date(value) -> date | None:

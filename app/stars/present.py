@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from app.formatting import cn_date
+from app.dates import cn_date
 
 STATUS_LABELS = {"met": "达成", "not_met": "未达成", "unknown": "无法判断", "no_value": "无数值"}
 FIELD_LABELS = {

@@ -11,15 +11,15 @@ from redis.exceptions import RedisError
 from rq.job import JobStatus
 
 from app import access, audit, clock
+from app.dates import cn_date, cn_datetime
 from app.engines.standards import load_standard
 from app.errors import render_error
 from app.extensions import db
-from app.formatting import cn_date, cn_datetime
+from app.forecasting.snapshot import data_time, latest_run
+from app.forecasting.whatif import WhatIfError, what_if
 from app.permissions import ensure, has_permission
-from app.scoring.snapshot import data_time, latest_run
 from app.stars import bp, costs, present
 from app.stars.forms import RecomputeForm, StepCostsForm
-from app.stars.whatif import WhatIfError, what_if
 from workflows.forecast_recompute import job_id, request_recompute
 from workflows.queue import PENDING, job_status
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from app import clock
 from app.demo import DEMO_PASSWORD
 from app.extensions import db
+from app.forecasting.snapshot import store_snapshot
 from app.models import Milestone, Plan
-from app.scoring.snapshot import store_snapshot
 
 WATCH_CSP = """
 window.__csp = [];

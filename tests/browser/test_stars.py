@@ -4,8 +4,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.extensions import db
+from app.forecasting.snapshot import store_snapshot
 from app.models import Plan
-from app.scoring.snapshot import store_snapshot
 from tests.conftest import TEST_AS_OF
 
 DEMO_PASSWORD = "demo-pass-2021"

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.forecasting.known import standard_values
 from app.models import AuditEvent, Department, Indicator, IndicatorValue, Notification, Plan
-from app.scoring.inputs import standard_values
 from tests.conftest import csrf_from, hidden, login
 from tests.factories import build_world
 from workflows.forecast_recompute import job_id

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
+from app.forecasting import snapshot
+from app.forecasting.snapshot import latest_run, store_snapshot
 from app.models import Dependency, Milestone, Plan
-from app.scoring import snapshot
-from app.scoring.snapshot import latest_run, store_snapshot
 from tests.conftest import login
 from tests.factories import build_world
 

@@ -6,12 +6,12 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from app.dates import cn_datetime
 from app.engines.standards import load_standard
 from app.extensions import db
-from app.formatting import cn_datetime
+from app.forecasting.known import end_of, set_direct_value
+from app.forecasting.snapshot import latest_run, store_snapshot
 from app.models import AuditEvent, ForecastRun, Indicator, IndicatorValue, Plan, User
-from app.scoring.inputs import end_of, set_direct_value
-from app.scoring.snapshot import latest_run, store_snapshot
 from tests.conftest import TEST_AS_OF, csrf_from, login
 from tests.factories import build_world
 from workflows.forecast_recompute import job_id
@@ -173,9 +173,9 @@ def test_page_load_never_computes(app, client, world, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the page must not compute")
 
-    monkeypatch.setattr("app.scoring.snapshot.compute_snapshot", refuse)
-    monkeypatch.setattr("app.scoring.snapshot.forecast", refuse)
-    monkeypatch.setattr("app.stars.whatif.forecast", refuse)
+    monkeypatch.setattr("app.forecasting.snapshot.compute_snapshot", refuse)
+    monkeypatch.setattr("app.forecasting.snapshot.forecast", refuse)
+    monkeypatch.setattr("app.forecasting.whatif.forecast", refuse)
     login(client, "office")
     assert client.get(URL).status_code == 200
     assert _count(app, ForecastRun) == 1

@@ -5,8 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from app.extensions import db
+from app.forecasting.attainment import attainment
 from app.models import Indicator, IndicatorValue, Plan
-from app.scoring.attainment import attainment
 from tests.factories import build_world
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app.engines.forecast import DependencyData, ForecastInputs, IndicatorData, MilestoneData
 from app.engines.standards import load_standard
 from app.extensions import db
+from app.forecasting.known import DELIVERING_OPS, end_of, is_direct, known_values, plan_indicators, value_of
 from app.models import Dependency, Extension, Indicator, Milestone, Plan, ProgressReport
-from app.scoring.inputs import DELIVERING_OPS, end_of, is_direct, known_values, plan_indicators, value_of
 
 
 def _due_on(m: Milestone, extensions, as_of: date) -> date:

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from app import clock
 from app.engines.scoring import ScoringError
 from app.extensions import db
+from app.forecasting.known import set_direct_value, standard_values
+from app.forecasting.state import delivered_value, forecast_inputs
 from app.models import AuditEvent, Indicator, IndicatorValue, Milestone, Plan, ProgressReport, User
-from app.scoring.forecast_inputs import delivered_value, forecast_inputs
-from app.scoring.inputs import set_direct_value, standard_values
 from tests.factories import build_world
 
 

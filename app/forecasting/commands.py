@@ -16,10 +16,10 @@ from app import clock
 from app.engines.forecast import DEFAULT_SEED, forecast
 from app.engines.scoring import score
 from app.extensions import db
+from app.forecasting.attainment import attainment
+from app.forecasting.known import standard_values
+from app.forecasting.state import forecast_inputs
 from app.models import Plan
-from app.scoring.attainment import attainment
-from app.scoring.forecast_inputs import forecast_inputs
-from app.scoring.inputs import standard_values
 
 
 class CommandError(Exception):

@@ -13,10 +13,10 @@ from app import clock
 from app.engines.forecast import DEFAULT_SEED, WhatIf, forecast
 from app.engines.scoring import ScoringError, explain, score
 from app.engines.standards import load_standard
+from app.forecasting.known import standard_values
+from app.forecasting.snapshot import SAMPLES, target_date_of
+from app.forecasting.state import forecast_inputs
 from app.models import ForecastRun, Plan
-from app.scoring.forecast_inputs import forecast_inputs
-from app.scoring.inputs import standard_values
-from app.scoring.snapshot import SAMPLES, target_date_of
 from app.stars.present import value_text
 
 FORECAST_KEYS = ("probabilities", "expected_total", "p_target", "best_case", "worst_case")

@@ -18,8 +18,8 @@ from __future__ import annotations
 from datetime import date
 
 from app.engines.scoring import OPS
+from app.forecasting.known import is_direct, known_values, plan_indicators, value_of
 from app.models import Plan
-from app.scoring.inputs import is_direct, known_values, plan_indicators, value_of
 
 BANDS = {4: "four_star", 5: "five_star"}
 RULES = (

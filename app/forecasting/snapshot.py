@@ -25,10 +25,10 @@ from app.engines.gap import gap_to_next_star, what_holds_our_band
 from app.engines.graph import build_graph, critical_path, forecast_finish, slack
 from app.engines.scoring import explain
 from app.extensions import db
+from app.forecasting.attainment import attainment
+from app.forecasting.known import end_of, plan_indicators, standard_values
+from app.forecasting.state import forecast_inputs
 from app.models import ForecastRun, IndicatorValue, Milestone, Plan, ProgressReport
-from app.scoring.attainment import attainment
-from app.scoring.forecast_inputs import forecast_inputs
-from app.scoring.inputs import end_of, plan_indicators, standard_values
 
 DEFAULT_TARGET_DATE = date(2021, 10, 31)  # the pilots' assessment (2021年10月)
 SAMPLES = 10000

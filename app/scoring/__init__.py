@@ -1,1 +1,0 @@
-"""Glue between the database and the pure scoring/forecast engines (no request machinery)."""
