@@ -1,258 +1,412 @@
-"""Forecast the star level a plan reaches by a target date (pure: numpy + networkx).
+"""P(star level by the target date) from a state (shared/spec/forecast.md; pure: numpy, scipy, networkx).
 
-forecast(inputs, target_date, today) combines
-  - graph.forecast_finish: each milestone's forecast finish (slippage propagated),
-  - forecast_probability: each open milestone's chance of finishing by the date,
-  - forecast_values: each indicator's value at the date (trend / latest / delivered),
-  - forecast_sim: a seeded Monte Carlo over milestones with dependencies respected,
-and scores with the scoring engine. The same inputs and seed give the same dict.
-
-Inputs are used as given: to back-test, the caller drops what was not known on
-`today` (indicator values entered later, later statuses) before calling.
+forecast(state) samples, with one seeded generator and common random numbers,
+  - each milestone's finish date (forecast_milestones: departments' learned on-time
+    rate and lateness, progress, planned duration, dependencies with lags),
+  - each indicator's value at the target date (forecast_indicators: the latest
+    measurement with a learned drift and spread, raised by the declared value of
+    every delivering milestone done by then),
+and scores every sample (scoring_arrays). Same state, same seed → same result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
+from datetime import timedelta
 
+import networkx as nx
 import numpy as np
 
-from app.engines.forecast_probability import department_rate, finish_probability
-from app.engines.forecast_sim import Simulation
-from app.engines.forecast_values import IndicatorData, Scorer, build_models
-from app.engines.forecast_whatif import WhatIf, apply, check
-from app.engines.graph import (
-    DependencyData,
-    MilestoneData,
-    build_graph,
-    forecast_finish,
-    milestones_of,
-    preds,
-    remaining_days,
-    slack,
-    succs,
-    topological,
-)
-from app.engines.scoring import ScoringError
-from app.engines.standards import load_standard
+from app.engines import forecast_indicators as fi
+from app.engines.forecast_milestones import NEVER, Draws, learn_departments, sample_finishes
+from app.engines.forecast_state import DEFAULT_SEED, State, StateError, parse_state
+from app.engines.scoring import score
+from app.engines.standards import max_points, stars_for
 
-__all__ = ["DependencyData", "ForecastInputs", "IndicatorData", "MilestoneData", "WhatIf", "forecast"]
+__all__ = ["DEFAULT_SEED", "State", "StateError", "forecast", "parse_state"]
 
-DEFAULT_SEED = 20211031
+FIELD_COLUMNS = 3  # normals drawn per indicator (its fields), whatever the value's form
 TOP_MILESTONES = 10
-LOW_COMPLETION = 0.5  # an indicator whose delivering milestone completes less often is at risk
+STAR_LEVELS = 6
 
 
-@dataclass
-class ForecastInputs:
-    standard: str  # standard code, e.g. "sd-city-2019"
-    milestones: Sequence[MilestoneData]
-    dependencies: Sequence[DependencyData] = ()
-    departments: Mapping = field(default_factory=dict)  # department id -> (on_time, late) counts
-    indicators: Sequence[IndicatorData] = ()
-    standard_values: Mapping = field(default_factory=dict)  # number -> value, untracked indicators
-    target_stars: int = 4
+def _order(state):
+    index = {m.id: j for j, m in enumerate(state.milestones)}
+    g = nx.DiGraph()
+    g.add_nodes_from(range(len(state.milestones)))
+    for j, m in enumerate(state.milestones):
+        for p, _ in m.predecessors:
+            g.add_edge(index[p], j)
+    return index, list(nx.lexicographical_topological_sort(g)), g
 
 
-def forecast(inputs, target_date, today, samples=10000, seed=DEFAULT_SEED, what_if=None):
-    """The forecast for target_date, as a plain dict (dates as ISO strings):
+def _current(state):
+    """Score of the latest measurements (the values known on as_of)."""
+    return score(state.standard, {n: rows[-1][1] for n, rows in state.indicators.items()})
 
-    probabilities      [P(0 stars), …, P(5 stars)], summing to 1
-    expected_total     mean total over the samples
-    p_target           P(stars >= inputs.target_stars)
-    best_case          {"total", "stars"} if every open milestone completes in time
-    worst_case         {"total", "stars"} if no open milestone completes
-    top_milestones     up to ten open milestones that move p_target most (only those
-                       that move it): p_target_if_done / _if_late, delta, p_finish, p_complete
-    at_risk_indicators indicators whose expected points are below the target's points
-                       (the plan's target value scored by the standard, else the
-                       four-star column), or that are not in the standard and meet their
-                       plan target in less than half the samples ("below_target"), or
-                       that an open milestone completing in less than half the samples
-                       delivers ("weak_milestones")
-    milestones         every open milestone: forecast_finish, slack_days, p_finish (the
-                       formula in forecast_probability), p_complete (in the samples, so
-                       after its predecessors)
-    warnings           values that could not be scored and were left out
-    what_if            (only with what_if) the overrides applied: values, done, late
 
-    what_if (a WhatIf) fixes indicator values and forces milestones done or late
-    (see forecast_whatif); the draws stay the same, so with the same seed the
-    difference from the plain forecast comes from the overrides alone. A forced
-    milestone is not listed in top_milestones. Bad overrides raise ValueError.
-    """
-    if samples < 1:
-        raise ValueError("samples must be at least 1")
-    std = load_standard(inputs.standard)
-    scorer = Scorer(std)
-    what_if = what_if or WhatIf()
-    if what_if:
-        check(what_if, inputs.milestones, scorer)
-        inputs = apply(inputs, what_if, today)
-    delivers = [(mid, ind.id) for ind in inputs.indicators for mid, _ in ind.deliveries]
-    graph = build_graph(inputs.milestones, inputs.dependencies, delivers)
-    ids = milestones_of(graph)
-    col = {mid: j for j, mid in enumerate(ids)}
-    finish = forecast_finish(graph, today)
-    late = set(what_if.late)
-    p = np.array(
-        [
-            0.0 if mid in late else _probability(graph, mid, finish[mid], target_date, today, inputs)
-            for mid in ids
-        ]
-    )
-    warnings = []
-    models = build_models(inputs.indicators, scorer, target_date, col, warnings)
-    sim = Simulation(
-        std=std,
-        p=p,
-        done=np.array([graph.nodes[mid]["m"].is_done for mid in ids], dtype=bool),
-        topo=[col[mid] for mid in topological(graph)],
-        preds=[[col[q] for q in preds(graph, mid)] for mid in ids],
-        models=models,
-        constants=_constants(scorer, inputs.standard_values, warnings),
-        target_stars=inputs.target_stars,
-        samples=samples,
-        seed=seed,
-    ).run()
-    levels = len(std["star_bands"])
-    p_complete = sim.c.mean(axis=0)
-    result = {
-        "standard": std["code"],
-        "target_date": target_date.isoformat(),
-        "today": today.isoformat(),
-        "target_stars": inputs.target_stars,
-        "samples": samples,
-        "seed": seed,
-        "probabilities": [float(np.count_nonzero(sim.star == s)) / samples for s in range(levels)],
-        "expected_total": float(sim.totals.mean()),
-        "p_target": float(sim.hits.mean()),
-        "best_case": sim.case(True),
-        "worst_case": sim.case(False),
-        "top_milestones": _top_milestones(graph, sim, ids, col, p, p_complete, late),
-        "at_risk_indicators": [e for e in _indicator_rows(graph, sim, col, p_complete) if e["reasons"]],
-        "milestones": _milestone_rows(graph, ids, finish, target_date, today, p, p_complete),
-        "warnings": warnings,
+class _Run:
+    """One forecast: the sampled matrices and what is derived from them."""
+
+    def __init__(self, state: State, late=frozenset()):
+        self.state = state
+        self.std = state.standard
+        self.n = state.samples
+        self.cache = {}
+        self.index, self.order, self.graph = _order(state)
+        self.horizon = (state.target_date - state.as_of).days
+        names = sorted({m.department for m in state.milestones})
+        rng = np.random.default_rng(state.seed)
+        self.draws = Draws(rng, self.n, len(state.milestones), names)
+        self.z = {
+            spec["number"]: rng.standard_normal((self.n, FIELD_COLUMNS)) for spec in self.std["indicators"]
+        }
+        self.departments, self.sigma, self.pooled = learn_departments(state.milestones, state.as_of)
+        self.late = frozenset(self.index[i] for i in late)
+        self.models = fi.build(state, self.index, self.cache)
+
+    def run(self):
+        self.own, self.finish = sample_finishes(
+            self.state,
+            self.order,
+            self.index,
+            self.departments,
+            self.sigma,
+            self.pooled,
+            self.draws,
+            self.late,
+        )
+        self.done = self.finish <= self.horizon
+        self.measured = {
+            number: fi.measured_points(model, self.std, self.horizon, self.z[number], self.n, self.cache)
+            for number, model in self.models.items()
+        }
+        self.points = {number: self.points_of(number, self.done) for number in self.models}
+        self.totals = self.total(self.points)
+        self.stars = self.stars_of(self.totals)
+        return self
+
+    def points_of(self, number, done):
+        model = self.models[number]
+        pts = self.measured[number]
+        for j, _, p in model.deliveries:
+            pts = np.where(done[:, j], np.maximum(pts, p), pts)
+        return pts
+
+    def total(self, points):
+        raw = sum(points.values(), np.zeros(self.n, dtype=np.int64))
+        return np.maximum(raw, 0)
+
+    def stars_of(self, totals):
+        lut = np.array([stars_for(self.std, t) for t in range(int(totals.max(initial=0)) + 1)], dtype=np.int8)
+        return lut[totals]
+
+
+def _percentile(totals, q):
+    return int(np.percentile(totals, q, method="lower" if q < 50 else "higher" if q > 50 else "nearest"))
+
+
+def _date(state, days):
+    return None if days >= NEVER else (state.as_of + timedelta(days=int(days))).isoformat()
+
+
+def _ceiling(run):
+    """Every open milestone delivers; every other indicator keeps its latest value."""
+    pts = {}
+    for number, model in run.models.items():
+        best = fi._points(run.std, number, model.latest, run.cache) if model.latest is not None else 0
+        for j, _, p in model.deliveries:
+            if j not in run.late:
+                best = max(best, p)
+        pts[number] = best
+    total = max(0, sum(pts.values()))
+    return {"total": int(total), "stars": stars_for(run.std, total)}, pts
+
+
+def _floor(run):
+    """No open milestone finishes; every indicator keeps its latest value (done deliveries count)."""
+    done_now = np.array([[m.finished is not None for m in run.state.milestones]])
+    pts = {}
+    for number, model in run.models.items():
+        base = fi._points(run.std, number, model.latest, run.cache) if model.latest is not None else 0
+        for j, _, p in model.deliveries:
+            if done_now[0, j]:
+                base = max(base, p)
+        pts[number] = base
+    total = max(0, sum(pts.values()))
+    return {"total": int(total), "stars": stars_for(run.std, total)}
+
+
+def _degenerate(state, current):
+    total, stars = current["total"], current["stars"]
+    probabilities = [0.0] * STAR_LEVELS
+    probabilities[stars] = 1.0
+    return {
+        "probabilities": probabilities,
+        "p_target": 1.0 if stars >= state.target_stars else 0.0,
+        "expected_total": float(total),
+        "p05": total,
+        "p50": total,
+        "p95": total,
+        "milestones": [
+            {
+                "id": m.id,
+                "p_finish": 1.0 if m.finished is not None and m.finished <= state.target_date else 0.0,
+                "forecast_finish": m.finished.isoformat() if m.finished else None,
+            }
+            for m in state.milestones
+        ],
     }
-    if what_if:
-        result["what_if"] = what_if.summary()
+
+
+def forecast(state, *, late=(), samples=None, seed=None, details=True) -> dict:
+    """The forecast of a state (a State, or a JSON-like dict parsed with parse_state).
+
+    late: milestone ids forced never to finish (what-if). details: add the
+    product's extra keys (indicators, departments, top milestones) to the spec's.
+    """
+    if not isinstance(state, State):
+        state = parse_state(state, samples=samples, seed=seed)
+    elif samples is not None or seed is not None:
+        state = replace(state, samples=samples or state.samples, seed=state.seed if seed is None else seed)
+    unknown = [i for i in late if i not in {m.id for m in state.milestones}]
+    if unknown:
+        raise StateError(f"late: unknown milestone {unknown[0]!r}")
+    current = _current(state)
+    run = _Run(state, frozenset(late))
+    ceiling, ceiling_points = _ceiling(run)
+    untracked = [n for n, m in run.models.items() if m.latest is None and not m.deliveries]
+    result = {
+        "standard": state.code,
+        "as_of": state.as_of.isoformat(),
+        "target_date": state.target_date.isoformat(),
+        "target_stars": state.target_stars,
+        "samples": state.samples,
+        "seed": state.seed,
+        "current": {"total": current["total"], "stars": current["stars"]},
+    }
+    if state.as_of >= state.target_date:
+        result.update(_degenerate(state, current))
+        result.update(
+            ceiling=result["current"],
+            floor=result["current"],
+            untracked=untracked,
+            assumptions=_assumptions(run, untracked, ceiling_points, degenerate=True),
+            warnings=[],
+        )
+        if details:
+            result["indicators"] = _indicator_rows(run, ceiling_points, current, degenerate=True)
+            result["departments"] = _department_rows(run)
+            result["top_milestones"] = []
+        return result
+    run.run()
+    totals = run.totals
+    n = run.n
+    probabilities = [float(np.count_nonzero(run.stars == k)) / n for k in range(STAR_LEVELS)]
+    result.update(
+        probabilities=probabilities,
+        p_target=float(np.count_nonzero(run.stars >= state.target_stars)) / n,
+        expected_total=round(float(totals.mean()), 4),
+        p05=_percentile(totals, 5),
+        p50=int(np.median(totals)) if n % 2 else int(np.percentile(totals, 50, method="lower")),
+        p95=_percentile(totals, 95),
+        ceiling=ceiling,
+        floor=_floor(run),
+        untracked=untracked,
+        assumptions=_assumptions(run, untracked, ceiling_points),
+        milestones=_milestone_rows(run),
+        warnings=[],
+    )
+    if details:
+        result["indicators"] = _indicator_rows(run, ceiling_points, current)
+        result["departments"] = _department_rows(run)
+        result["top_milestones"] = _top_milestones(run)
     return result
 
 
-def _probability(graph, mid, finish, target_date, today, inputs):
-    m = graph.nodes[mid]["m"]
-    on_time, late = inputs.departments.get(m.department_id, (0, 0))
-    return finish_probability(
-        status=m.status,
-        percent=m.percent,
-        remaining_days=remaining_days(graph, mid),
-        forecast_finish=finish,
-        target_date=target_date,
-        today=today,
-        rate=department_rate(on_time, late),
-    )
-
-
-def _constants(scorer, values, warnings):
-    out = {}
-    for number, value in values.items():
-        try:
-            out[number] = scorer.points(number, value)
-        except ScoringError as exc:
-            warnings.append(f"标准第 {number} 项的直接录入值无法计分（{exc}），已忽略")
-    return out
-
-
-def _open_descendants(graph, col, mid, order):
-    seen, stack = set(), [mid]
-    while stack:
-        for s in succs(graph, stack.pop()):
-            if s not in seen and not graph.nodes[s]["m"].is_done:
-                seen.add(s)
-                stack.append(s)
-    return sorted((col[s] for s in seen), key=order.__getitem__)
-
-
-def _top_milestones(graph, sim, ids, col, p, p_complete, fixed=frozenset()):
-    order = {j: k for k, j in enumerate(sim.topo)}
+def _milestone_rows(run):
     rows = []
-    for mid in ids:
-        i = col[mid]
-        if sim.done[i] or mid in fixed:
-            continue
-        desc = _open_descendants(graph, col, mid, order)
-        if not sim.matters(i, desc):
-            continue
-        hits_done = sim.hits_forced(i, True, desc)
-        hits_late = sim.hits_forced(i, False, desc)
-        if hits_done > hits_late:
+    state = run.state
+    for j, m in enumerate(state.milestones):
+        col = run.finish[:, j]
+        if m.finished is not None:
             rows.append(
                 {
-                    "id": mid,
-                    "title": graph.nodes[mid]["m"].title,
-                    "p_finish": float(p[i]),
-                    "p_complete": float(p_complete[i]),
-                    "p_target_if_done": hits_done / sim.n,
-                    "p_target_if_late": hits_late / sim.n,
-                    "delta": (hits_done - hits_late) / sim.n,
+                    "id": m.id,
+                    "p_finish": 1.0 if m.finished <= state.target_date else 0.0,
+                    "forecast_finish": m.finished.isoformat(),
                 }
             )
-    rows.sort(key=lambda r: -r["delta"])  # stable: ties keep input order
+            continue
+        p10, p50, p90 = (int(np.percentile(col, q, method="nearest")) for q in (10, 50, 90))
+        rows.append(
+            {
+                "id": m.id,
+                "p_finish": float(np.count_nonzero(run.done[:, j])) / run.n,
+                "forecast_finish": _date(state, p50),
+                "finish_p10": _date(state, p10),
+                "finish_p90": _date(state, p90),
+                "p_on_time": float(np.count_nonzero(col <= (m.due - state.as_of).days)) / run.n,
+            }
+        )
+    return rows
+
+
+def _indicator_rows(run, ceiling_points, current, degenerate=False):
+    rows = {}
+    for number, model in run.models.items():
+        spec = model.spec
+        cur = current["indicators"][number]["points"]
+        expected = float(cur) if degenerate else float(run.points[number].mean())
+        top = max_points(spec)
+        row = {
+            "name": spec["name"],
+            "current_points": cur,
+            "expected_points": round(expected, 4),
+            "ceiling_points": int(ceiling_points[number]),
+            "max_points": top,
+            "latest": model.latest,
+            "latest_date": model.latest_date.isoformat() if model.latest_date else None,
+            "source": "measured" if model.latest is not None else "delivered" if model.deliveries else None,
+            "deliveries": [
+                {
+                    "milestone": run.state.milestones[j].id,
+                    "value": value,
+                    "points": p,
+                    "p_done": (
+                        float(np.count_nonzero(run.done[:, j])) / run.n
+                        if not degenerate
+                        else float(run.state.milestones[j].finished is not None)
+                    ),
+                }
+                for j, value, p in model.deliveries
+            ],
+            "unvalued": [run.state.milestones[j].id for j in model.unvalued],
+        }
+        if model.kind == "fields" and not degenerate:
+            row["drift_per_year"] = {
+                str(fm.name) if fm.name is not None else "value": round(fm.drift * 365, 4)
+                for fm in model.fields
+            }
+        if not degenerate and spec["input"] != "deduction":
+            pts = run.points[number]
+            row["p_points"] = {
+                str(int(p)): round(float(np.count_nonzero(pts == p)) / run.n, 4) for p in np.unique(pts)
+            }
+        rows[number] = row
+    return rows
+
+
+def _department_rows(run):
+    return {name: d.summary(run.sigma) for name, d in sorted(run.departments.items())}
+
+
+def _descendants(run, j):
+    return [k for k in run.order if k in nx.descendants(run.graph, j)]
+
+
+def _top_milestones(run):
+    """Open milestones that move P(target) most: forced done on as_of vs never done,
+    with the same draws (only the milestone, its descendants and the indicators they
+    deliver to are recomputed)."""
+    state = run.state
+    k = state.target_stars
+    delivering = {j for m in run.models.values() for j, _, _ in m.deliveries}
+    rows = []
+    for j, m in enumerate(state.milestones):
+        if m.finished is not None or j in run.late:
+            continue
+        desc = _descendants(run, j)
+        if j not in delivering and not any(d in delivering for d in desc):
+            continue
+        hits = {}
+        for forced in (True, False):
+            done = run.done.copy()
+            finish = run.finish.copy()
+            finish[:, j] = 0 if forced else NEVER
+            for d in desc:
+                if state.milestones[d].finished is not None or d in run.late:
+                    continue
+                col = run.own[:, d]
+                for p, lag in state.milestones[d].predecessors:
+                    col = np.maximum(col, finish[:, run.index[p]] + lag)
+                finish[:, d] = np.minimum(col, NEVER)
+            changed = [j, *desc]
+            done[:, changed] = finish[:, changed] <= run.horizon
+            numbers = {n for n, mo in run.models.items() for c, _, _ in mo.deliveries if c in changed}
+            points = dict(run.points)
+            for number in numbers:
+                points[number] = run.points_of(number, done)
+            hits[forced] = float(np.count_nonzero(run.stars_of(run.total(points)) >= k)) / run.n
+        if hits[True] > hits[False]:
+            rows.append(
+                {
+                    "id": m.id,
+                    "p_finish": float(np.count_nonzero(run.done[:, j])) / run.n,
+                    "p_target_if_done": hits[True],
+                    "p_target_if_late": hits[False],
+                    "delta": round(hits[True] - hits[False], 6),
+                }
+            )
+    rows.sort(key=lambda r: -r["delta"])
     return rows[:TOP_MILESTONES]
 
 
-def _indicator_rows(graph, sim, col, p_complete):
-    """Every indicator with its expected points (or chance of meeting its plan target)."""
+def _fmt_days(x):
+    return f"{x:.0f}"
+
+
+def _assumptions(run, untracked, ceiling_points, degenerate=False):
+    state, std = run.state, run.std
+    names = {spec["number"]: spec["name"] for spec in std["indicators"]}
     out = []
-    for model, pts in zip(sim.models, sim.model_pts, strict=True):
-        ind = model.ind
-        expected = float(pts.mean())
-        reach = None if model.target_points is None else float((pts >= model.target_points).mean())
-        weak = []
-        for mid, _ in ind.deliveries:
-            j = col[mid]
-            if not sim.done[j] and p_complete[j] < LOW_COMPLETION and mid not in [w["id"] for w in weak]:
-                weak.append(
-                    {"id": mid, "title": graph.nodes[mid]["m"].title, "p_complete": float(p_complete[j])}
-                )
-        reasons = []
-        if model.target_points is not None:
-            short = expected < model.target_points if model.scored else reach < LOW_COMPLETION
-            if short:
-                reasons.append("below_target")
-        if weak:
-            reasons.append("weak_milestones")
+    if degenerate:
+        out.append("测算日期已到或已过评估日期：星级按截至测算日的最新测量值计，不再模拟。")
+    record = sum(d.records for d in run.departments.values())
+    out.append(
+        f"里程碑完成时间按各责任部门的历史记录抽样：已完成及已逾期的 {record} 个里程碑给出按期率与延期天数，"
+        f"记录少的部门向全体记录收缩（全体按期率 {run.pooled['on_time_rate']:.0%}，"
+        f"延期中位数 {_fmt_days(run.pooled['median_late_days'])} 天）；"
+        "并按完成百分比与计划工期（开始至到期）调整。"
+    )
+    if any(m.predecessors for m in state.milestones):
+        out.append("依赖关系按“完成—完成”处理：后续里程碑不早于前序里程碑完成日加滞后天数完成。")
+    out.append(
+        "指标值以最新测量值为起点；漂移与波动只从测算日之前的测量序列学习（交付跳变所在区间不计入趋势），"
+        "并向全计划的汇总值收缩；比率限定在 0–100，计数取整，排名限定在有效范围。"
+    )
+    valued = sum(len(m.deliveries) for m in run.models.values())
+    if valued:
+        out.append(f"{valued} 条交付关联按声明值计分，仅在该里程碑于评估日前完成的模拟中计入。")
+    for number, model in run.models.items():
+        if model.unvalued:
+            ids = "、".join(run.state.milestones[j].id for j in model.unvalued)
+            out.append(f"第 {number} 项（{names[number]}）：里程碑 {ids} 关联该指标但未声明交付值，不计分。")
+    if untracked:
+        lost = sum(max_points(run.models[n].spec) for n in untracked)
+        listed = "、".join(f"{n}（{names[n]}）" for n in untracked)
         out.append(
-            {
-                "id": ind.id,
-                "name": ind.name,
-                "standard_number": ind.standard_number,
-                "value": model.fallback,
-                "expected_points": expected if model.scored else None,
-                "target_points": model.target_points if model.scored else None,
-                "p_reaches_target": reach,
-                "weak_milestones": weak,
-                "reasons": reasons,
-            }
+            f"{len(untracked)} 项标准指标既无测量值也无交付（未跟踪），按 0 分计，"
+            f"最多少得 {lost} 分：{listed}。"
         )
-    gap = {id(e): (e["target_points"] or 0) - (e["expected_points"] or 0) for e in out}
-    out.sort(key=lambda e: -gap[id(e)])
+    capped = [
+        n
+        for n, m in run.models.items()
+        if n not in untracked and m.spec["input"] != "deduction" and ceiling_points[n] < max_points(m.spec)
+    ]
+    if capped:
+        listed = "、".join(f"{n}（{ceiling_points[n]}/{max_points(run.models[n].spec)}）" for n in capped)
+        out.append(f"按计划全部交付仍达不到满分的指标（封顶分/满分）：{listed}；只能靠指标自身增长再提高。")
     return out
 
 
-def _milestone_rows(graph, ids, finish, target_date, today, p, p_complete):
-    sl = slack(graph, target_date, today, finish)
-    return [
-        {
-            "id": mid,
-            "title": graph.nodes[mid]["m"].title,
-            "status": graph.nodes[mid]["m"].status,
-            "forecast_finish": finish[mid].isoformat(),
-            "slack_days": sl[mid],
-            "p_finish": float(p[j]),
-            "p_complete": float(p_complete[j]),
-        }
-        for j, mid in enumerate(ids)
-        if not graph.nodes[mid]["m"].is_done
-    ]
+def ceiling_gap(result, std) -> dict:
+    """Points between the median and the target band, and between the ceiling and it."""
+    band = next((b["min_total"] for b in std["star_bands"] if b["stars"] == result["target_stars"]), None)
+    if band is None:
+        return {}
+    return {
+        "target_min_total": band,
+        "median_gap": band - result["p50"],
+        "ceiling_gap": band - result["ceiling"]["total"],
+    }

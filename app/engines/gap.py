@@ -57,6 +57,11 @@ def _plan(std, current, needed, costs):
 
 def gap_to_next_star(standard, values, costs=None):
     """The minimum-cost set of level-ups reaching the next star band (see module doc)."""
+    return gap_to_stars(standard, values, None, costs)
+
+
+def gap_to_stars(standard, values, stars=None, costs=None):
+    """The minimum-cost set of level-ups reaching the band of `stars` (None: the next band)."""
     std = _standard(standard)
     result = score(std, values)
     raw_total = sum(e["points"] for e in result["indicators"].values())  # before the floor at 0
@@ -71,6 +76,8 @@ def gap_to_next_star(standard, values, costs=None):
         "reachable": True,
     }
     higher = [b for b in std["star_bands"] if b["stars"] > result["stars"]]
+    if stars is not None:
+        higher = [b for b in higher if b["stars"] == stars]
     if not higher:
         return out
     target = higher[0]

@@ -1,7 +1,12 @@
-"""`flask forecast` and `flask attainment`: a plan's forecast and target attainment as JSON.
+"""`flask forecast` (shared/spec/forecast.md) and `flask attainment`.
 
-Data are those known on the clock date (app.clock.today(), STARPATH_AS_OF);
-`--at` is the target date of the forecast. Errors: one line on stderr, exit 2.
+    flask forecast --state FILE --json                  # one state, or a JSON list of them
+    flask forecast --plan CODE [--at DATE] --json        # the plan's state known on the clock date
+    flask forecast --plan CODE [--at DATE] --dump-state  # that state
+
+--at is the target date (default: the plan's); the data are those known on the
+clock date (app.clock.today(), STARPATH_AS_OF), or on --as-of. A bad state exits
+with status 2 and one line on stderr naming the item and field; nothing on stdout.
 """
 
 import json
@@ -13,12 +18,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app import clock
-from app.engines.forecast import DEFAULT_SEED, forecast
-from app.engines.scoring import score
+from app.engines.forecast import forecast
+from app.engines.forecast_state import DEFAULT_SAMPLES, DEFAULT_SEED, StateError
 from app.extensions import db
 from app.forecasting.attainment import attainment
-from app.forecasting.known import standard_values
-from app.forecasting.state import forecast_inputs
+from app.forecasting.state import build_state
 from app.models import Plan
 
 
@@ -39,44 +43,79 @@ def _plan(code):
 
 
 def _echo(result):
-    click.echo(json.dumps(result, ensure_ascii=False, default=str))
+    click.echo(json.dumps(result, ensure_ascii=False))
 
 
-def run_forecast(code, at, samples=10000, seed=DEFAULT_SEED):
-    plan = _plan(code)
+def _day(raw, option):
     try:
-        target = date.fromisoformat(at)
+        return date.fromisoformat(raw)
     except (TypeError, ValueError):
-        raise CommandError(f"--at: expected a date YYYY-MM-DD, got {at!r}") from None
+        raise CommandError(f"{option}: expected a date YYYY-MM-DD, got {raw!r}") from None
+
+
+def read_states(path):
+    """(states, is_list) from a JSON file; CommandError on unreadable JSON."""
+    try:
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read().decode("utf-8"))
+    except OSError as exc:
+        raise CommandError(f"--state: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"--state: {path} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"--state: {path} is not JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise CommandError(f"--state: {path} is nested too deeply") from None
+    return (data, True) if isinstance(data, list) else ([data], False)
+
+
+def forecast_states(states, is_list, samples=None, seed=None):
+    """Every result, or StateError naming the item: nothing is printed unless all succeed."""
+    results = []
+    for i, state in enumerate(states):
+        try:
+            results.append(forecast(state, samples=samples, seed=seed))
+        except StateError as exc:
+            raise StateError(f"item {i}: {exc}" if is_list else str(exc)) from None
+    return results if is_list else results[0]
+
+
+def plan_state(code, at=None, as_of=None, samples=None, seed=None):
+    plan = _plan(code)
     if not plan.standard_code:
         raise CommandError(f"plan {code!r} has no standard")
-    if samples < 1:
-        raise CommandError("--samples must be at least 1")
-    as_of = clock.today()
-    values, _ = standard_values(plan, as_of)
-    now = score(plan.standard_code, values)
-    result = forecast(forecast_inputs(plan, as_of), target, as_of, samples=samples, seed=seed)
-    return {
-        "plan": plan.code,
-        "at": target.isoformat(),
-        "as_of": as_of.isoformat(),
-        "current": {"total": now["total"], "stars": now["stars"]},
-        **result,
-    }
+    target = _day(at, "--at") if at else None
+    day = _day(as_of, "--as-of") if as_of else clock.today()
+    state, _ = build_state(
+        plan, day, target, samples=samples or DEFAULT_SAMPLES, seed=DEFAULT_SEED if seed is None else seed
+    )
+    return state
 
 
 @click.command("forecast")
-@click.option("--plan", "code", required=True, help="plan code, e.g. weihai-1313")
-@click.option("--at", "at", required=True, help="target date YYYY-MM-DD")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False), help="a state (or list) as JSON")
+@click.option("--plan", "code", help="plan code, e.g. weihai-1313")
+@click.option("--at", "at", help="target date YYYY-MM-DD (default: the plan's)")
+@click.option("--as-of", "as_of", help="data known on this date (default: the clock date)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON (the only output format)")
-@click.option("--samples", type=int, default=10000, show_default=True)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option("--dump-state", is_flag=True, help="print the plan's state instead of its forecast")
+@click.option("--samples", type=int, default=None, help=f"Monte Carlo samples (default {DEFAULT_SAMPLES})")
+@click.option("--seed", type=int, default=None, help=f"random seed (default {DEFAULT_SEED})")
 @with_appcontext
-def forecast_command(code, at, as_json, samples, seed):
-    """Forecast the plan's star level at --at from the data known on the clock date."""
+def forecast_command(state_file, code, at, as_of, as_json, dump_state, samples, seed):
+    """P(star level by the target date), from a state file or from a plan's data."""
     try:
-        result = run_forecast(code, at, samples, seed)
-    except (CommandError, ValueError) as exc:
+        if bool(state_file) == bool(code):
+            raise CommandError("give exactly one of --state FILE or --plan CODE")
+        if state_file:
+            if dump_state:
+                raise CommandError("--dump-state goes with --plan")
+            states, is_list = read_states(state_file)
+            result = forecast_states(states, is_list, samples, seed)
+        else:
+            state = plan_state(code, at, as_of, samples, seed)
+            result = state if dump_state else forecast(state)
+    except (CommandError, StateError, ValueError) as exc:
         _fail(exc)
     _echo(result)
 

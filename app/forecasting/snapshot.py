@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -21,21 +21,26 @@ from sqlalchemy.exc import IntegrityError
 
 from app.clock import utcnow
 from app.engines.forecast import DEFAULT_SEED, forecast
-from app.engines.gap import gap_to_next_star, what_holds_our_band
-from app.engines.graph import build_graph, critical_path, forecast_finish, slack
+from app.engines.gap import gap_to_stars, what_holds_our_band
+from app.engines.graph import (
+    DependencyData,
+    MilestoneData,
+    build_graph,
+    critical_path,
+    forecast_finish,
+    slack,
+)
 from app.engines.scoring import explain
 from app.extensions import db
 from app.forecasting.attainment import attainment
-from app.forecasting.known import end_of, plan_indicators, standard_values
-from app.forecasting.state import forecast_inputs
-from app.models import ForecastRun, IndicatorValue, Milestone, Plan, ProgressReport
+from app.forecasting.known import end_of, plan_indicators
+from app.forecasting.state import build_state, latest_values, plan_milestones, target_date_of
+from app.models import Dependency, ForecastRun, IndicatorValue, Milestone, Plan, ProgressReport
 
-DEFAULT_TARGET_DATE = date(2021, 10, 31)  # the pilots' assessment (2021年10月)
+__all__ = ["compute_snapshot", "latest_run", "store_snapshot", "target_date_of"]
+
 SAMPLES = 10000
-
-
-def target_date_of(plan: Plan) -> date:
-    return plan.target_date or DEFAULT_TARGET_DATE
+ENGINE_VERSION = 2  # bump when the engines change what a stored run means
 
 
 def _plain(obj):
@@ -46,6 +51,39 @@ def _plain(obj):
 def _key(*parts) -> str:
     blob = json.dumps(_plain(parts), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class GraphInputs:
+    """The milestone graph of a plan as the graph engine takes it (database ids)."""
+
+    milestones: list
+    dependencies: list
+
+
+def graph_inputs(plan: Plan, state: dict) -> GraphInputs:
+    """The state's milestones (as known on its as_of) under their database ids."""
+    by_key = {m.key: m for m in plan_milestones(plan)}
+    rows = []
+    for row in state["milestones"]:
+        m = by_key[row["id"]]
+        done = row["finished"] is not None
+        rows.append(
+            MilestoneData(
+                id=m.id,
+                title=m.title,
+                due=date.fromisoformat(row["due"]),
+                status="done" if done else (m.status if m.status != "done" else "in_progress"),
+                percent=row["percent"],
+                actual_finish=date.fromisoformat(row["finished"]) if done else None,
+                baseline_due=m.baseline_due_date,
+                department_id=m.lead_department_id,
+            )
+        )
+    deps = db.session.scalars(
+        select(Dependency).where(Dependency.plan_id == plan.id).order_by(Dependency.id)
+    ).all()
+    return GraphInputs(rows, [DependencyData(d.predecessor_id, d.successor_id, d.lag_days) for d in deps])
 
 
 def graph_summary(inputs, target: date, as_of: date) -> dict:
@@ -108,43 +146,55 @@ class Gathered:
     plan: Plan
     as_of: date
     target: date
-    values: dict
+    state: dict  # the forecast state (shared/spec/forecast.md)
     sources: dict
-    inputs: object  # ForecastInputs
     costs: dict
-    samples: int
-    seed: int
     key: str
 
 
 def gather(plan: Plan, as_of: date, samples: int = SAMPLES, seed: int = DEFAULT_SEED) -> Gathered:
     """Read the inputs (database, as known on as_of); raises ValueError without a standard."""
-    if not plan.standard_code:
-        raise ValueError(f"计划 {plan.code} 未指定评价标准")
-    target = target_date_of(plan)
-    values, sources = standard_values(plan, as_of)
-    inputs = forecast_inputs(plan, as_of)
+    state, sources = build_state(plan, as_of, samples=samples, seed=seed)
     costs = plan.step_costs or {}
-    key = _key(plan.standard_code, values, asdict(inputs), costs, as_of, target, samples, seed)
-    return Gathered(plan, as_of, target, values, sources, inputs, costs, samples, seed, key)
+    unit = getattr(plan, "step_cost_unit", None)
+    key = _key(ENGINE_VERSION, state, sources, costs, unit)
+    return Gathered(plan, as_of, target_date_of(plan), state, sources, costs, key)
+
+
+def _gaps(std: str, values: dict, costs: dict, target_stars: int) -> dict:
+    """The cheapest level-ups to the next star and to the target star (when they differ)."""
+    current = explain(std, values)
+    nxt = current["next_stars"]["stars"] if current["next_stars"] else None
+    out = {"next": gap_to_stars(std, values, nxt, costs) if nxt else None}
+    if target_stars and target_stars != nxt and target_stars > current["stars"]:
+        out["target"] = gap_to_stars(std, values, target_stars, costs)
+    else:
+        out["target"] = out["next"] if target_stars == nxt else None
+    return out
 
 
 def evaluate(g: Gathered) -> dict:
     """Run the engines on gathered inputs: the JSON-ready result."""
     std = g.plan.standard_code
+    values = latest_values(g.state)
+    fc = forecast(g.state)
+    gaps = _gaps(std, values, g.costs, g.state["target_stars"])
     result = {
         "plan": g.plan.code,
         "standard": std,
         "as_of": g.as_of,
         "target_date": g.target,
-        "target_stars": g.inputs.target_stars,
-        "values": g.values,
+        "target_stars": g.state["target_stars"],
+        "values": values,
         "sources": g.sources,
-        "current": explain(std, g.values),
-        "gap": gap_to_next_star(std, g.values, g.costs),
-        "holds": what_holds_our_band(std, g.values),
-        "forecast": forecast(g.inputs, g.target, g.as_of, samples=g.samples, seed=g.seed),
-        "graph": graph_summary(g.inputs, g.target, g.as_of),
+        "current": explain(std, values),
+        "gap": gaps["next"],
+        "gap_target": gaps["target"],
+        "cost_unit": getattr(g.plan, "step_cost_unit", None),
+        "holds": what_holds_our_band(std, values),
+        "forecast": fc,
+        "keys": {m.key: m.id for m in plan_milestones(g.plan)},
+        "graph": graph_summary(graph_inputs(g.plan, g.state), g.target, g.as_of),
         "attainment": attainment(g.plan, g.as_of) if _has_targets(g.plan) else None,
     }
     return _plain(result)

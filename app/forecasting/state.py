@@ -1,79 +1,100 @@
-"""The forecast's inputs from the database, with only what was known on a date:
-milestone state rebuilt from approvals reviewed by then, due dates before later
-extensions, department on-time records, indicator histories and deliveries."""
+"""A plan's forecast state (shared/spec/forecast.md) from the database, as known on a date.
+
+Rules (what “known on `as_of`” means; the standard values follow known.py):
+- A milestone's state on the date: its current fields when no approved lead
+  report was reviewed after the date and its actual finish (if any) is not
+  after it; otherwise the last approved lead report reviewed by then (claimed
+  status and percent; finished on the milestone's actual finish if that is
+  known by then, else on the report's review date), or not started. Its due
+  date on the date ignores extensions granted later.
+- Milestones are named by their key; the department is the lead department's
+  name; the start is the latest predecessor's due date where that is earlier
+  (the engine estimates it otherwise); predecessors carry their lag.
+- `delivers`: for every indicator the milestone is linked to that feeds a
+  standard indicator, the values the milestone's targets declare for it
+  (known.declared_deliveries); a link that declares none is passed with
+  value null (it carries no points; the forecast lists it as an assumption).
+- `indicators`: per standard number, the approved values known on the date of
+  the plan indicator that feeds it (known.standard_input); several plan
+  indicators on one number: the one whose latest value scores more (as
+  known.standard_values chooses); then the 标准直填 entries for numbers no plan
+  indicator feeds.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from difflib import SequenceMatcher
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from app.engines.forecast import DependencyData, ForecastInputs, IndicatorData, MilestoneData
+from app.engines.forecast_state import DEFAULT_SAMPLES, DEFAULT_SEED
 from app.engines.standards import load_standard
 from app.extensions import db
-from app.forecasting.known import DELIVERING_OPS, end_of, is_direct, known_values, plan_indicators, value_of
-from app.models import Dependency, Extension, Indicator, Milestone, Plan, ProgressReport
+from app.forecasting import known
+from app.models import Dependency, Extension, Milestone, Plan, ProgressReport
+
+DEFAULT_TARGET_DATE = date(2021, 10, 31)  # the pilots' assessment (2021年10月)
+
+
+def target_date_of(plan: Plan) -> date:
+    return plan.target_date or DEFAULT_TARGET_DATE
 
 
 def _due_on(m: Milestone, extensions, as_of: date) -> date:
-    later = [e for e in extensions if e.created_at >= end_of(as_of)]
+    later = [e for e in extensions if e.created_at >= known.end_of(as_of)]
     return min(later, key=lambda e: (e.created_at, e.id)).old_due if later else m.due_date
 
 
 def _state_on(m: Milestone, reports, as_of: date):
     """(status, percent, actual_finish) of a milestone on as_of (see the module docstring)."""
-    end = end_of(as_of)
-    known = [r for r in reports if r.reviewed_at is not None and r.reviewed_at < end]
-    if len(known) == len(reports) and (m.actual_finish is None or m.actual_finish <= as_of):
+    end = known.end_of(as_of)
+    seen = [r for r in reports if r.reviewed_at is not None and r.reviewed_at < end]
+    if len(seen) == len(reports) and (m.actual_finish is None or m.actual_finish <= as_of):
         return m.status, m.percent, m.actual_finish
-    if not known:
+    if not seen:
         return "not_started", 0, None
-    last = known[-1]
+    last = seen[-1]
     if last.claimed_status != "done":
         return last.claimed_status, last.percent, None
     finish = m.actual_finish if m.actual_finish and m.actual_finish <= as_of else last.reviewed_at.date()
     return "done", last.percent, finish
 
 
-def delivered_value(targets, ind: Indicator):
-    """The value a milestone linked to `ind` delivers to it.
-
-    Among the milestone's targets in the indicator's unit, the one whose metric
-    shares the longest run of characters with the indicator's name; if none is in
-    that unit (or it states no number), the indicator's four-star value; None for
-    a descriptive indicator (no four-star value).
-    """
-    same = [t for t in targets or [] if t.get("unit") == ind.unit and t.get("value") is not None]
-    same = [t for t in same if t.get("op") in DELIVERING_OPS]
-    if same:
-
-        def overlap(t):
-            a, b = t.get("metric") or "", ind.name
-            return SequenceMatcher(None, a, b).find_longest_match(0, len(a), 0, len(b)).size
-
-        return max(same, key=overlap)["value"]  # max keeps the first of equals
-    return ind.four_star_value
+# -- until the quantity-true links land (known.standard_input / declared_deliveries) --
+def _standard_input(ind, raw):
+    return raw
 
 
-def _bounds(ind: Indicator, spec):
-    if ind.unit == "%":
-        return 0, 100
-    if spec and spec["input"] == "rank":
-        return 1, None
-    return 0, None
+def _declared(m, ind, as_of):
+    return []
 
 
-def forecast_inputs(plan: Plan, as_of: date) -> ForecastInputs:
-    """ForecastInputs for app.engines.forecast with only what was known on as_of."""
-    if not plan.standard_code:
-        raise ValueError(f"计划 {plan.code} 未指定评价标准")
-    std = load_standard(plan.standard_code)
-    specs = {i["number"]: i for i in std["indicators"]}
-    milestones = db.session.scalars(
-        select(Milestone).where(Milestone.plan_id == plan.id).order_by(Milestone.due_date, Milestone.id)
+def _points_of(std, number, value):
+    from app.engines.scoring import ScoringError, score
+
+    try:
+        return score(std, {number: value})["indicators"][number]["points"]
+    except ScoringError:
+        return None
+
+
+def _iso(day):
+    return day.isoformat() if day else None
+
+
+def plan_milestones(plan: Plan) -> list[Milestone]:
+    return db.session.scalars(
+        select(Milestone)
+        .where(Milestone.plan_id == plan.id)
+        .options(selectinload(Milestone.lead_department), selectinload(Milestone.indicators))
+        .order_by(Milestone.due_date, Milestone.id)
     ).all()
+
+
+def _milestone_rows(plan: Plan, as_of: date, std_numbers: set) -> list[dict]:
+    milestones = plan_milestones(plan)
     reports, extensions = defaultdict(list), defaultdict(list)
     for r in db.session.scalars(
         select(ProgressReport)
@@ -86,64 +107,114 @@ def forecast_inputs(plan: Plan, as_of: date) -> ForecastInputs:
         reports[r.milestone_id].append(r)
     for e in db.session.scalars(select(Extension).join(Milestone).where(Milestone.plan_id == plan.id)):
         extensions[e.milestone_id].append(e)
-
-    data, departments = [], defaultdict(lambda: [0, 0])
-    for m in milestones:
-        due = _due_on(m, extensions[m.id], as_of)
-        status, percent, finish = _state_on(m, reports[m.id], as_of)
-        record = departments[m.lead_department_id]
-        if status == "done" and finish is not None:
-            record[0 if finish <= due else 1] += 1
-        elif status != "done" and due < as_of:
-            record[1] += 1  # overdue and still open on the date: late
-        data.append(
-            MilestoneData(
-                id=m.id,
-                title=m.title,
-                due=due,
-                status=status,
-                percent=percent,
-                actual_finish=finish,
-                baseline_due=m.baseline_due_date,
-                department_id=m.lead_department_id,
-            )
-        )
     deps = db.session.scalars(
         select(Dependency).where(Dependency.plan_id == plan.id).order_by(Dependency.id)
     ).all()
+    key_of = {m.id: m.key for m in milestones}
+    dues = {m.id: _due_on(m, extensions[m.id], as_of) for m in milestones}
+    preds = defaultdict(list)
+    for d in deps:
+        preds[d.successor_id].append(d)
+    rows = []
+    for m in milestones:
+        status, percent, finish = _state_on(m, reports[m.id], as_of)
+        due = dues[m.id]
+        earlier = [dues[d.predecessor_id] for d in preds[m.id] if dues[d.predecessor_id] < due]
+        delivers = []
+        for ind in sorted(m.indicators, key=lambda i: (i.position, i.id)):
+            number = ind.standard_indicator
+            if number not in std_numbers or known.is_direct(ind):
+                continue
+            values = _declared(m, ind, as_of)
+            delivers += [{"indicator": number, "value": v} for v in values] or [
+                {"indicator": number, "value": None}
+            ]
+        rows.append(
+            {
+                "id": m.key,
+                "title": m.title,
+                "department": m.lead_department.name,
+                "start": _iso(max(earlier)) if earlier else None,
+                "due": due.isoformat(),
+                "finished": _iso(finish) if status == "done" else None,
+                "percent": 100 if status == "done" else int(percent or 0),
+                "predecessors": [
+                    {"id": key_of[d.predecessor_id], "lag_days": d.lag_days}
+                    for d in preds[m.id]
+                    if d.predecessor_id in key_of
+                ],
+                "delivers": delivers,
+            }
+        )
+    return rows
 
-    inds = plan_indicators(plan)
-    history = known_values([i.id for i in inds], as_of)
-    in_plan = {m.id for m in milestones}
-    indicators, direct = [], {}
-    for ind in inds:
-        rows = history.get(ind.id, [])
-        if is_direct(ind):
-            if rows:
-                direct[ind.standard_indicator] = value_of(rows[-1])
+
+def _indicator_series(plan: Plan, as_of: date, std) -> tuple[dict, dict]:
+    """({number: [{date, value}]}, {number: source}) known on as_of."""
+    numbers = {i["number"] for i in std["indicators"]}
+    inds = [i for i in known.plan_indicators(plan) if i.standard_indicator in numbers]
+    history = known.known_values([i.id for i in inds], as_of)
+    chosen: dict[str, tuple] = {}
+    for ind in inds:  # tracked first (by position), 标准直填 last
+        series = []
+        for row in history.get(ind.id, []):
+            value = _standard_input(ind, known.value_of(row))
+            if value is not None:
+                series.append((row, value))
+        if not series:
             continue
         number = ind.standard_indicator
-        lower, upper = _bounds(ind, specs.get(number))
-        linked = sorted((m for m in ind.milestones if m.id in in_plan), key=lambda m: (m.due_date, m.id))
-        indicators.append(
-            IndicatorData(
-                id=ind.id,
-                name=ind.name,
-                standard_number=number,
-                history=tuple((r.as_of, value_of(r)) for r in rows),
-                lower=lower,
-                upper=upper,
-                deliveries=tuple((m.id, delivered_value(m.targets, ind)) for m in linked),
-                target_op=ind.four_star_op if ind.four_star_value is not None else None,
-                target_value=ind.four_star_value,
-            )
-        )
-    return ForecastInputs(
-        standard=plan.standard_code,
-        milestones=data,
-        dependencies=[DependencyData(d.predecessor_id, d.successor_id, d.lag_days) for d in deps],
-        departments={k: tuple(v) for k, v in departments.items()},
-        indicators=indicators,
-        standard_values=direct,
-        target_stars=plan.target_stars or 4,
-    )
+        if known.is_direct(ind) and number in chosen:
+            continue
+        points = _points_of(std, number, series[-1][1])
+        if points is None:
+            continue
+        if number in chosen and chosen[number][2] >= points:
+            continue
+        chosen[number] = (ind, series, points)
+    out, sources = {}, {}
+    for number in sorted(chosen, key=int):
+        ind, series, points = chosen[number]
+        out[number] = [{"date": row.as_of.isoformat(), "value": value} for row, value in series]
+        last = series[-1][0]
+        sources[number] = {
+            "indicator_id": ind.id,
+            "indicator_key": ind.key,
+            "indicator_name": ind.name,
+            "value_id": last.id,
+            "as_of": last.as_of.isoformat(),
+            "direct": known.is_direct(ind),
+            "points": points,
+        }
+    return out, sources
+
+
+def build_state(
+    plan: Plan,
+    as_of: date,
+    target: date | None = None,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> tuple[dict, dict]:
+    """(the JSON state of the plan known on as_of, the source of each standard number's values)."""
+    if not plan.standard_code:
+        raise ValueError(f"计划 {plan.code} 未指定评价标准")
+    std = load_standard(plan.standard_code)
+    numbers = {i["number"] for i in std["indicators"]}
+    indicators, sources = _indicator_series(plan, as_of, std)
+    state = {
+        "standard": plan.standard_code,
+        "as_of": as_of.isoformat(),
+        "target_date": (target or target_date_of(plan)).isoformat(),
+        "target_stars": plan.target_stars or 4,
+        "samples": samples,
+        "seed": seed,
+        "milestones": _milestone_rows(plan, as_of, numbers),
+        "indicators": indicators,
+    }
+    return state, sources
+
+
+def latest_values(state: dict) -> dict:
+    """The values object (scoring.md) of a state's latest measurements."""
+    return {number: rows[-1]["value"] for number, rows in state["indicators"].items()}

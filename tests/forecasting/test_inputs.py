@@ -1,4 +1,4 @@
-"""Engine inputs from the database: values and milestone states known on a date."""
+"""The forecast state from the database: values and milestone states known on a date."""
 
 from datetime import date, datetime
 
@@ -9,7 +9,7 @@ from app import clock
 from app.engines.scoring import ScoringError
 from app.extensions import db
 from app.forecasting.known import set_direct_value, standard_values
-from app.forecasting.state import delivered_value, forecast_inputs
+from app.forecasting.state import build_state
 from app.models import AuditEvent, Indicator, IndicatorValue, Milestone, Plan, ProgressReport, User
 from tests.factories import build_world
 
@@ -84,8 +84,9 @@ def test_direct_values_fill_untracked_standard_indicators(world):
     assert _ind("std-29").table_name == "标准直填"
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "indicator.direct_value")).all()
     assert len(events) == 2 and {e.region_id for e in events} == {plan.region_id}
-    assert forecast_inputs(plan, clock.today()).standard_values == {"29": {"level": 3}, "1": 85}
-    assert all(i.standard_number not in ("1", "29") for i in forecast_inputs(plan, clock.today()).indicators)
+    state, state_sources = build_state(plan, clock.today())
+    assert {n: rows[-1]["value"] for n, rows in state["indicators"].items()} == {"29": {"level": 3}, "1": 85}
+    assert state_sources["29"]["direct"] and state_sources["1"]["indicator_key"] == "std-1"
     with pytest.raises(ValueError, match="已由计划指标跟踪"):
         set_direct_value(plan, "5", 90, office, date(2021, 3, 1))
     with pytest.raises(ScoringError):
@@ -110,6 +111,10 @@ def _report(m, percent, status, reviewed, author):
     )
 
 
+def _milestone(state, key):
+    return next(m for m in state["milestones"] if m["id"] == key)
+
+
 def test_back_testing_ignores_what_was_approved_later(app, world):
     m = db.session.get(Milestone, world["m_police"])
     _report(m, 30, "in_progress", datetime(2021, 2, 1, 9), world["police"])
@@ -118,34 +123,20 @@ def test_back_testing_ignores_what_was_approved_later(app, world):
     _value(_ind(), date(2021, 3, 1), 70)
     _value(_ind(), date(2021, 3, 18), 90)
     db.session.commit()
-    early = forecast_inputs(_plan(), clock.today())  # the fixture's clock: 2021-03-15
-    state = {d.id: d for d in early.milestones}[m.id]
-    assert (state.status, state.percent, state.actual_finish) == ("in_progress", 30, None)
-    assert early.indicators[0].history == ((date(2021, 3, 1), 70),)
-    # m_late (due 2021-02-28, open) is late for the police department; nothing is on time yet
-    assert early.departments[world["police_dept"]] == (0, 1)
+    early, _ = build_state(_plan(), clock.today())  # the fixture's clock: 2021-03-15
+    row = _milestone(early, m.key)
+    assert (row["finished"], row["percent"]) == (None, 30)
+    assert early["indicators"]["5"] == [{"date": "2021-03-01", "value": 70}]
+    assert early["as_of"] == "2021-03-15"
     old = app.config["STARPATH_AS_OF"]
     app.config["STARPATH_AS_OF"] = date(2021, 3, 25)
     try:
-        late = forecast_inputs(_plan(), clock.today())
+        late, _ = build_state(_plan(), clock.today())
     finally:
         app.config["STARPATH_AS_OF"] = old
-    state = {d.id: d for d in late.milestones}[m.id]
-    assert (state.status, state.percent, state.actual_finish) == ("done", 100, date(2021, 3, 20))
-    assert [v for _, v in late.indicators[0].history] == [70, 90]
-    assert late.departments[world["police_dept"]] == (1, 1)
-    # the indicator's delivering milestone (no number stated) delivers its four-star value
-    assert late.indicators[0].deliveries == ((m.id, 90),)
-    assert (late.indicators[0].lower, late.indicators[0].upper) == (0, 100)
-
-
-def test_delivered_value_rule(world):
-    ind = _ind()
-    targets = [
-        {"metric": "机房面积", "op": ">=", "value": 8000, "unit": "平米"},
-        {"metric": "数据开放水平", "op": ">=", "value": 80, "unit": "%"},
-        {"metric": "视频监控联网率", "op": ">=", "value": 95, "unit": "%"},
-    ]
-    assert delivered_value(targets, ind) == 95
-    assert delivered_value(targets[:1], ind) == 90  # nothing in its unit: the four-star value
-    assert delivered_value([], ind) == 90
+    row = _milestone(late, m.key)
+    assert (row["finished"], row["percent"]) == ("2021-03-20", 100)
+    assert [r["value"] for r in late["indicators"]["5"]] == [70, 90]
+    assert row["department"] == m.lead_department.name
+    # linked to the indicator without a declared value: passed on, carrying no points
+    assert row["delivers"] == [{"indicator": "5", "value": None}]

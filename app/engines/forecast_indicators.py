@@ -1,0 +1,288 @@
+"""Indicator values at the target date, sampled, and their points (numpy; pure).
+
+Each standard indicator's value at the target date, per sample, is the best (by
+points) of
+  - its measured value carried forward: the latest measurement, plus a drift and
+    a random-walk spread learned from the measurements dated before as_of
+    (intervals in which a delivering milestone finished are left out: a step is
+    not a trend); the drift is shrunk toward the plan's pooled drift and its own
+    uncertainty widens the spread; counts are whole, rates stay in 0–100, ranks
+    in their range; a level ({"level": n}) and the incident count are kept as
+    they are;
+  - the declared value of every milestone that delivers to it, in the samples
+    where that milestone is done by the target date.
+An indicator with neither a measurement nor a declared delivery scores 0.
+
+Only measurements dated before as_of shape the drift and the spread, and the
+horizon counts from as_of: a newer measurement at least as high as the latest
+raises the level and changes nothing else, so it never lowers a sample.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.engines.scoring import COUNT_FIELDS, SHAPES, score
+from app.engines.scoring_arrays import points as points_array
+
+PRIOR_REL_VOL = 0.004  # per sqrt(day), relative to the indicator's threshold scale
+VOL_WEIGHT = 2.0  # pseudo degrees of freedom of the pooled volatility
+MIN_TAU = 1e-5  # floor of the between-indicator spread of relative drifts (per day)
+STAR_COLUMN_REF = 3  # the scale of a field: its largest threshold, at least its 3-star one
+
+
+@dataclass
+class FieldModel:
+    name: object  # None for a scalar input
+    level: float
+    drift: float = 0.0  # per day
+    drift_sd: float = 0.0
+    vol: float = 0.0  # per sqrt(day)
+    scale: float = 1.0
+    increments: list = field(default_factory=list)  # (delta, days) usable for learning
+    lower: float | None = 0.0
+    upper: float | None = None
+    whole: bool = False
+    lower_better: bool = False  # a rank
+    pre_level: float | None = None  # the latest measurement dated before as_of
+    pre_gap: int = 0  # days from it to as_of
+    dated_as_of: bool = False  # the latest measurement is dated as_of
+    constant: bool = False  # every usable increment is zero (saturated or fixed)
+
+
+@dataclass
+class IndicatorModel:
+    number: str
+    spec: dict
+    latest: object = None  # the latest measured value (input form), or None
+    latest_date: object = None
+    kind: str = "none"  # none | level | constant | fields
+    fields: list = field(default_factory=list)
+    deliveries: list = field(default_factory=list)  # (milestone index, value, points)
+    unvalued: list = field(default_factory=list)  # milestone indices linked without a value
+
+
+def _points(std, number, value, cache):
+    key = (number, json.dumps(value, sort_keys=True))
+    if key not in cache:
+        cache[key] = score(std, {number: value})["indicators"][number]["points"]
+    return cache[key]
+
+
+def _field_names(spec, value):
+    if isinstance(value, dict):
+        return sorted(value)
+    return [None]
+
+
+def _bounds(spec, name):
+    """(lower, upper, whole) legal range of one field of an indicator's input."""
+    if name in COUNT_FIELDS:
+        return 0.0, None, True
+    if name in ("coverage", "intact", "contribution") or spec["input"] == "parts":
+        return 0.0, 100.0, False
+    if spec["input"] == "rank":
+        return (1.0, 16.0, True) if spec["unit"] != "%" else (0.01, 100.0, False)
+    if spec["unit"] == "%":
+        return 0.0, 100.0, False
+    if spec["unit"] in ("种", "项", "家", "个", "名", "起"):
+        return 0.0, None, True
+    return 0.0, None, False
+
+
+def _thresholds(cond, name, out):
+    if cond is None:
+        return
+    for key in ("all", "any"):
+        for c in cond.get(key, ()):
+            _thresholds(c, name, out)
+    if "op" in cond and cond.get("field") == name and "sum" not in cond:
+        out.append(float(cond["value"]))
+    elif "op" in cond and name is not None and name in cond.get("sum", ()):
+        out.append(float(cond["value"]))
+
+
+def _scale(spec, name):
+    """A field's scale: its largest threshold in the standard (so spreads compare across units)."""
+    values = []
+    key = None if spec["input"] == "parts" else name
+    for cell in spec["cells"]:
+        _thresholds(cell["condition"], key, values)
+    values = [abs(v) for v in values if v]
+    if values:
+        return max(values)
+    return 1.0
+
+
+def build(state, index, cache):
+    """{number: IndicatorModel} for every indicator of the standard."""
+    std = state.standard
+    models = {}
+    deliveries = {}
+    for j, m in enumerate(state.milestones):
+        for d in m.delivers:
+            deliveries.setdefault(d.indicator, []).append((j, d.value))
+    for spec in std["indicators"]:
+        number = spec["number"]
+        model = IndicatorModel(number, spec)
+        for j, value in deliveries.get(number, ()):
+            if value is None:
+                model.unvalued.append(j)
+            else:
+                model.deliveries.append((j, value, _points(std, number, value, cache)))
+        series = state.indicators.get(number, ())
+        if series:
+            model.latest_date, model.latest = series[-1]
+            _fit(model, series, state, index)
+        models[number] = model
+    _pool(models, state)
+    return models
+
+
+def _step_days(model, state):
+    """Finish dates of done milestones that deliver a value to this indicator."""
+    return sorted(
+        state.milestones[j].finished for j, _, _ in model.deliveries if state.milestones[j].finished
+    )
+
+
+def _fit(model, series, state, index):
+    spec, latest = model.spec, model.latest
+    if isinstance(latest, dict) and "level" in latest:
+        model.kind = "level"
+        return
+    if spec["input"] == "deduction":
+        model.kind = "constant"
+        return
+    model.kind = "fields"
+    names = _field_names(spec, latest)
+    steps = _step_days(model, state)
+    same = [(d, v) for d, v in series if _field_names(spec, v) == names and d < state.as_of]
+    last_by_day = {}
+    for d, v in same:
+        last_by_day[d] = v  # the last given among equal dates
+    days = sorted(last_by_day)
+    for name in names:
+        level = float(latest[name] if name is not None else latest)
+        lower, upper, whole = _bounds(spec, name)
+        fm = FieldModel(name, level, lower=lower, upper=upper, whole=whole)
+        fm.lower_better = spec["input"] == "rank"
+        fm.scale = _scale(spec, name)
+        fm.dated_as_of = model.latest_date == state.as_of
+        if days:
+            last = last_by_day[days[-1]]
+            fm.pre_level = float(last[name] if name is not None else last)
+            fm.pre_gap = (state.as_of - days[-1]).days
+        for a, b in zip(days, days[1:], strict=False):
+            if any(a < s <= b for s in steps):
+                continue  # a delivery landed in between: a step, not growth
+            va, vb = last_by_day[a], last_by_day[b]
+            xa = float(va[name] if name is not None else va)
+            xb = float(vb[name] if name is not None else vb)
+            fm.increments.append((xb - xa, (b - a).days))
+        fm.constant = len(fm.increments) >= 2 and all(x == 0 for x, _ in fm.increments)
+        model.fields.append(fm)
+
+
+def _pool(models, state):
+    """Volatility and drift per field, each shrunk toward the plan's pooled value."""
+    fields = [fm for m in models.values() if m.kind == "fields" for fm in m.fields]
+    rel_vols, rel_drifts = [], []
+    for fm in fields:
+        inc = fm.increments
+        if not inc or fm.constant:
+            continue
+        span = sum(d for _, d in inc)
+        fm.raw_drift = sum(x for x, _ in inc) / span
+        if len(inc) >= 2:
+            ss = sum((x - fm.raw_drift * d) ** 2 / d for x, d in inc)
+            fm.raw_vol2 = ss / (len(inc) - 1)
+            rel_vols.append((fm.raw_vol2 / fm.scale**2, len(inc) - 1))
+    if rel_vols:
+        pooled_rel_vol2 = (sum(v * k for v, k in rel_vols) + VOL_WEIGHT * PRIOR_REL_VOL**2) / (
+            sum(k for _, k in rel_vols) + VOL_WEIGHT
+        )
+    else:
+        pooled_rel_vol2 = PRIOR_REL_VOL**2
+    for fm in fields:
+        if fm.constant:
+            fm.vol = 0.0
+            continue
+        prior = pooled_rel_vol2 * fm.scale**2
+        k = len(fm.increments) - 1 if len(fm.increments) >= 2 else 0
+        own = getattr(fm, "raw_vol2", 0.0)
+        fm.vol = math.sqrt((own * k + prior * VOL_WEIGHT) / (k + VOL_WEIGHT))
+        if fm.increments and not fm.constant:
+            span = sum(d for _, d in fm.increments)
+            se = fm.vol / math.sqrt(span) / fm.scale  # standard error of the relative drift
+            rel_drifts.append((fm.raw_drift / fm.scale, se, fm))
+    # Random-effects pooling of relative drifts (DerSimonian–Laird).
+    if rel_drifts:
+        w = [1 / se**2 for _, se, _ in rel_drifts]
+        mean = sum(wi * r for wi, (r, _, _) in zip(w, rel_drifts, strict=True)) / sum(w)
+        q = sum(wi * (r - mean) ** 2 for wi, (r, _, _) in zip(w, rel_drifts, strict=True))
+        c = sum(w) - sum(wi * wi for wi in w) / sum(w)
+        tau2 = max(MIN_TAU**2, (q - (len(w) - 1)) / c if c > 0 else 0.0)
+        mean_var = 1 / sum(1 / (se**2 + tau2) for _, se, _ in rel_drifts)
+        mean = sum(r / (se**2 + tau2) for r, se, _ in rel_drifts) * mean_var
+    else:
+        mean, tau2, mean_var = 0.0, MIN_TAU**2, 0.0
+    for fm in fields:
+        if fm.constant:
+            continue  # a quantity that has not moved: no drift, its own (zero) spread
+        if fm.increments:
+            span = sum(d for _, d in fm.increments)
+            se2 = (fm.vol / fm.scale) ** 2 / span
+            post_var = 1 / (1 / se2 + 1 / (tau2 + mean_var))
+            post = post_var * (fm.raw_drift / fm.scale / se2 + mean / (tau2 + mean_var))
+        else:
+            post, post_var = mean, tau2 + mean_var
+        fm.drift = post * fm.scale
+        fm.drift_sd = math.sqrt(post_var) * fm.scale
+
+
+def start_level(fm) -> float:
+    """The level on as_of: the latest measurement before as_of carried forward by the
+    drift; a measurement dated as_of replaces it when it is at least as good.
+
+    (So a newer value at least as good as the latest never lowers the forecast, and
+    the spread, learned before as_of, stays the same.)"""
+    if fm.pre_level is None or fm.pre_gap <= 0:
+        return fm.level
+    carried = fm.pre_level + fm.drift * fm.pre_gap
+    if not fm.dated_as_of:
+        return carried
+    return min(fm.level, carried) if fm.lower_better else max(fm.level, carried)
+
+
+def sample_fields(model, horizon, z):
+    """{field: sampled values} at the target date; z: (samples, fields) standard normals."""
+    out = {}
+    for k, fm in enumerate(model.fields):
+        span = horizon + fm.pre_gap  # the level on as_of is itself carried forward
+        sd = math.sqrt(fm.vol**2 * span + (fm.drift_sd * span) ** 2)
+        x = start_level(fm) + fm.drift * horizon + sd * z[:, k]
+        if fm.lower is not None or fm.upper is not None:
+            x = np.clip(x, fm.lower, fm.upper)
+        if fm.whole:
+            x = np.floor(x + 0.5)
+            if fm.lower is not None:
+                x = np.maximum(x, fm.lower)
+        out[fm.name] = x
+    return out
+
+
+def measured_points(model, std, horizon, z, n, cache):
+    """Points of the measured value carried forward, per sample (int32)."""
+    if model.kind == "none":
+        return np.zeros(n, dtype=np.int32)
+    if model.kind in ("level", "constant") or horizon <= 0:
+        return np.full(n, _points(std, model.number, model.latest, cache), dtype=np.int32)
+    fields = sample_fields(model, horizon, z)
+    for name, default in SHAPES.get(model.spec["input"], ((), {}))[1].items():
+        fields.setdefault(name, np.full(n, float(default)))
+    return points_array(model.spec, fields)
