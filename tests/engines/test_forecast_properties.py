@@ -25,7 +25,8 @@ def at_least(p):
 
 def assert_not_lower(before, after):
     eps = 1e-9
-    for k, (a, b) in enumerate(zip(at_least(before["probabilities"]), at_least(after["probabilities"]), strict=True)):
+    pairs = zip(at_least(before["probabilities"]), at_least(after["probabilities"]), strict=True)
+    for k, (a, b) in enumerate(pairs):
         assert b >= a - eps, f"P(stars >= {k}) fell from {a} to {b}"
     assert after["expected_total"] >= before["expected_total"] - eps
     assert after["p05"] >= before["p05"]
@@ -89,7 +90,8 @@ def test_a_newer_measurement_at_least_as_good_never_lowers_the_forecast(state, d
     state["indicators"][number].append({"date": AS_OF.isoformat(), "value": value})
     note(f"indicator {number}: {latest} -> {value}")
     after = forecast(state)
-    for k, (a, b) in enumerate(zip(at_least(before["probabilities"]), at_least(after["probabilities"]), strict=True)):
+    pairs = zip(at_least(before["probabilities"]), at_least(after["probabilities"]), strict=True)
+    for k, (a, b) in enumerate(pairs):
         assert b >= a - 1e-9, f"P(stars >= {k}) fell from {a} to {b}"
     assert after["expected_total"] >= before["expected_total"] - 1e-9
 
