@@ -41,7 +41,19 @@ from app.engines.standards import load_standard  # noqa: E402
 
 PLAN_START = date(2020, 1, 1)
 TARGET = date(2021, 10, 31)
-VARIANTS = ("mixed", "lognormal", "exponential", "uniform", "noisy-progress", "flat", "steep")
+VARIANTS = (
+    "mixed",
+    "lognormal",
+    "exponential",
+    "uniform",
+    "noisy-progress",
+    "flat",
+    "steep",
+    "measurement-noise",
+    "sparse",
+    "bare",
+    "big",
+)
 
 
 def _d(day: date) -> str:
@@ -56,10 +68,31 @@ class Generator:
         self.variant = variant
         v = variant
         if v == "mixed":
-            v = rng.choice(["lognormal", "exponential", "uniform", "lognormal", "noisy-progress", "steep"])
+            v = str(
+                rng.choice(
+                    [
+                        "lognormal",
+                        "exponential",
+                        "uniform",
+                        "noisy-progress",
+                        "steep",
+                        "sparse",
+                        "measurement-noise",
+                        "bare",
+                        "flat",
+                    ]
+                )
+            )
         self.law = v if v in ("lognormal", "exponential", "uniform") else "lognormal"
         self.noisy_progress = v == "noisy-progress"
         self.drift_scale = 0.0 if v == "flat" else 0.35 if v == "steep" else 0.12
+        self.measurement_noise = v == "measurement-noise"
+        self.sparse = v == "sparse"
+        self.bare = v == "bare"  # no start dates, no progress reported
+        self.big = v == "big"
+        # Finish-to-start read strictly (a late predecessor pushes the whole successor) or
+        # loosely (the successor only cannot finish before it): plans draw one or the other.
+        self.strict_fs = bool(rng.random() < 0.5)
 
     # -- milestones -----------------------------------------------------------------
     def lateness(self, dept) -> float:
@@ -82,7 +115,7 @@ class Generator:
             }
             for k in range(n_dept)
         ]
-        n = int(rng.integers(20, 80))
+        n = int(rng.integers(150, 400)) if self.big else int(rng.integers(20, 80))
         ms = []
         for i in range(n):
             dept = depts[int(rng.integers(n_dept))]
@@ -97,15 +130,22 @@ class Generator:
                 own = due - timedelta(days=int(rng.integers(0, max(1, duration // 5))))
             else:
                 own = due + timedelta(days=math.ceil(self.lateness(dept)))
-            finish = own
+            finish, actual_start = own, start
             for p in preds:
                 pm = next(m for m in ms if m["id"] == p["id"])
-                finish = max(finish, pm["finish"] + timedelta(days=p["lag_days"]))
+                ready = pm["finish"] + timedelta(days=p["lag_days"])
+                if self.strict_fs:
+                    actual_start = max(actual_start, ready)
+                else:
+                    finish = max(finish, ready)
+            if actual_start > start:
+                finish = own + (actual_start - start)
             ms.append(
                 {
                     "id": f"m{i + 1}",
                     "dept": dept["name"],
                     "start": start,
+                    "actual_start": actual_start,
                     "due": due,
                     "finish": finish,
                     "preds": preds,
@@ -116,13 +156,13 @@ class Generator:
 
     def percent(self, m, as_of) -> int:
         rng = self.rng
-        if as_of <= m["start"]:
+        if as_of <= m["actual_start"] or self.bare:
             return 0
         if self.noisy_progress:
             elapsed = (as_of - m["start"]).days / max(1, (m["due"] - m["start"]).days)
             true = min(0.95, elapsed) * rng.uniform(0.3, 1.2)
         else:
-            true = (as_of - m["start"]).days / max(1, (m["finish"] - m["start"]).days)
+            true = (as_of - m["actual_start"]).days / max(1, (m["finish"] - m["actual_start"]).days)
             true *= rng.uniform(0.85, 1.15)
         return int(min(90, max(0, round(true * 10) * 10)))
 
@@ -225,7 +265,19 @@ class Generator:
             "jumps": jumps,
             "vol": vol,
             "drift": drift,
+            "bounds": ((1.0 if unit != "%" else 0.5) if lower_better else 0.0, cap),
+            "whole": whole,
         }
+
+    def measured(self, ser, day):
+        """A measurement: the true value, or (measurement-noise) the true value read with error."""
+        value = ser["value"](day)
+        if not self.measurement_noise or ser["kind"] != "number" or "vol" not in ser:
+            return value
+        noisy = value + self.rng.normal(0, ser["vol"] * 6)
+        lo, hi = ser.get("bounds", (0.0, None))
+        noisy = max(lo, noisy) if hi is None else min(hi, max(lo, noisy))
+        return float(round(noisy)) if ser.get("whole") else round(float(noisy), 1)
 
     # -- the plan ------------------------------------------------------------------------
     def plan(self):
@@ -235,7 +287,7 @@ class Generator:
         ms = self.milestones()
         tracked = self.indicators(std, ms)
         as_of = PLAN_START + timedelta(days=int(rng.integers(240, 640)))
-        every = int(rng.choice([30, 30, 61, 91]))
+        every = int(rng.choice([91, 122, 183])) if self.sparse else int(rng.choice([30, 30, 61, 91]))
         outcome_values = {}
         indicators = {}
         for number, ser in tracked.items():
@@ -244,7 +296,7 @@ class Generator:
             day = PLAN_START + timedelta(days=int(rng.integers(20, every + 20)))
             while day <= as_of:
                 if rng.random() > 0.1:
-                    rows.append({"date": _d(day), "value": ser["value"](day)})
+                    rows.append({"date": _d(day), "value": self.measured(ser, day)})
                 day += timedelta(days=every)
             if rows:
                 indicators[number] = rows
@@ -263,7 +315,7 @@ class Generator:
                 {
                     "id": m["id"],
                     "department": m["dept"],
-                    "start": _d(m["start"]),
+                    "start": None if self.bare else _d(m["start"]),
                     "due": _d(m["due"]),
                     "finished": _d(m["finish"]) if done else None,
                     "percent": 100 if done else self.percent(m, as_of),

@@ -18,7 +18,13 @@ import networkx as nx
 import numpy as np
 
 from app.engines import forecast_indicators as fi
-from app.engines.forecast_milestones import NEVER, Draws, learn_departments, sample_finishes
+from app.engines.forecast_milestones import (
+    NEVER,
+    Draws,
+    after_predecessors,
+    learn_departments,
+    sample_finishes,
+)
 from app.engines.forecast_state import DEFAULT_SEED, State, StateError, parse_state
 from app.engines.scoring import score
 from app.engines.standards import max_points, stars_for
@@ -66,7 +72,7 @@ class _Run:
         self.models = fi.build(state, self.index, self.cache)
 
     def run(self):
-        self.own, self.finish = sample_finishes(
+        self.own, self.finish, self.work = sample_finishes(
             self.state,
             self.order,
             self.index,
@@ -327,9 +333,9 @@ def _top_milestones(run):
             for d in desc:
                 if state.milestones[d].finished is not None or d in run.late:
                     continue
-                col = run.own[:, d]
-                for p, lag in state.milestones[d].predecessors:
-                    col = np.maximum(col, finish[:, run.index[p]] + lag)
+                col = after_predecessors(
+                    run.own[:, d], state.milestones[d], d, finish, run.index, run.work[d]
+                )
                 finish[:, d] = np.minimum(col, NEVER)
             changed = [j, *desc]
             done[:, changed] = finish[:, changed] <= run.horizon

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -51,6 +52,7 @@ class FieldModel:
     pre_level: float | None = None  # the latest measurement dated before as_of
     pre_gap: int = 0  # days from it to as_of
     dated_as_of: bool = False  # the latest measurement is dated as_of
+    at_bound_days: int | None = None  # days the value has stayed at its best possible value
     constant: bool = False  # every usable increment is zero (saturated or fixed)
 
 
@@ -177,14 +179,27 @@ def _fit(model, series, state, index):
             last = last_by_day[days[-1]]
             fm.pre_level = float(last[name] if name is not None else last)
             fm.pre_gap = (state.as_of - days[-1]).days
+        good = fm.lower if fm.lower_better else fm.upper
+
+        def x(v, name=name):
+            return float(v[name] if name is not None else v)
+
         for a, b in zip(days, days[1:], strict=False):
             if any(a < s <= b for s in steps):
                 continue  # a delivery landed in between: a step, not growth
-            va, vb = last_by_day[a], last_by_day[b]
-            xa = float(va[name] if name is not None else va)
-            xb = float(vb[name] if name is not None else vb)
+            xa, xb = x(last_by_day[a]), x(last_by_day[b])
+            if good is not None and xa == xb == good:
+                continue  # held at the bound: says nothing about how it moves
             fm.increments.append((xb - xa, (b - a).days))
-        fm.constant = len(fm.increments) >= 2 and all(x == 0 for x, _ in fm.increments)
+        fm.constant = len(fm.increments) >= 2 and all(d == 0 for d, _ in fm.increments)
+        if good is not None and level == good:
+            # At its best possible value: how long it has stayed there (measurements before
+            # as_of, then the latest), so the spread does not pull a saturated value down.
+            run = [d for d in days if x(last_by_day[d]) == good]
+            trailing = [
+                d for d in days if d > max([d for d in days if x(last_by_day[d]) != good], default=date.min)
+            ]
+            fm.at_bound_days = (state.as_of - trailing[0]).days if trailing and run else 0
         model.fields.append(fm)
 
 
@@ -246,17 +261,26 @@ def _pool(models, state):
 
 
 def start_level(fm) -> float:
-    """The level on as_of: the latest measurement before as_of carried forward by the
-    drift; a measurement dated as_of replaces it when it is at least as good.
+    """The level on as_of.
 
-    (So a newer value at least as good as the latest never lowers the forecast, and
-    the spread, learned before as_of, stays the same.)"""
-    if fm.pre_level is None or fm.pre_gap <= 0:
-        return fm.level
-    carried = fm.pre_level + fm.drift * fm.pre_gap
-    if not fm.dated_as_of:
+    The latest measurement before as_of carried forward by the drift; a measurement
+    dated as_of replaces it when it is at least as good; a value held at its best
+    possible value (100%, rank 1) is read as having kept climbing by the drift while
+    there (it cannot be seen above the bound). So a newer value at least as good as
+    the latest never lowers the start, and the spread, learned before as_of, stays.
+    """
+    best = min if fm.lower_better else max
+    carried = None
+    if fm.pre_level is not None and fm.pre_gap > 0:
+        carried = fm.pre_level + fm.drift * fm.pre_gap
+    if fm.at_bound_days is not None:
+        push = fm.drift * fm.at_bound_days
+        base = fm.level + (min(0.0, push) if fm.lower_better else max(0.0, push))
+    elif carried is not None and not fm.dated_as_of:
         return carried
-    return min(fm.level, carried) if fm.lower_better else max(fm.level, carried)
+    else:
+        base = fm.level
+    return base if carried is None else best(base, carried)
 
 
 def sample_fields(model, horizon, z):

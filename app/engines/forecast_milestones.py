@@ -59,6 +59,9 @@ BETA_EARLY = 1.0  # log-earliness shift per unit of schedule index
 MIN_REMAINING_FACTOR = 0.05
 DEFAULT_DURATION = 180  # days, when neither a start nor a predecessor tells
 EM_STEPS = 40
+# Finish-to-start: after a predecessor finishes (+ lag), this share of the work still
+# left is assumed to follow it (0 would let the two finish together, 1 is strict).
+FS_WORK_SHARE = 0.3
 NEVER = 10**6  # a finish that never comes (days after as_of)
 
 
@@ -222,6 +225,21 @@ def _schedule_index(m, start, as_of):
     return q - elapsed, q
 
 
+def work_after_predecessors(milestones, starts) -> list[int]:
+    """Days of each milestone's remaining work that follow its predecessors' finish."""
+    return [
+        math.ceil(FS_WORK_SHARE * (1 - m.percent / 100.0) * max(1, (m.due - start).days))
+        for m, start in zip(milestones, starts, strict=True)
+    ]
+
+
+def after_predecessors(finish, m, j, finishes, index, work):
+    """A milestone's finish no earlier than each predecessor's finish + lag + its work after it."""
+    for p, lag in m.predecessors:
+        finish = np.maximum(finish, finishes[:, index[p]] + lag + work)
+    return finish
+
+
 def sample_finishes(state, order, index, departments, sigma, pooled, draws, late=frozenset()):
     """(own, finish): (samples × milestones) int arrays of finish days counted from as_of
     (NEVER: not at all); `own` before, `finish` after the predecessors' constraint.
@@ -234,6 +252,7 @@ def sample_finishes(state, order, index, departments, sigma, pooled, draws, late
     as_of = state.as_of
     out = np.empty((n, len(ms)), dtype=np.int64)
     own = np.empty((n, len(ms)), dtype=np.int64)
+    work = work_after_predecessors(ms, starts)
     plan_on = pooled["plan_spread"] * draws.plan_on
     plan_late = pooled["plan_late_spread"] * draws.plan_late
     for j in order:
@@ -272,7 +291,6 @@ def sample_finishes(state, order, index, departments, sigma, pooled, draws, late
             finish = np.maximum(finish, 0.0)
         finish = np.minimum(finish, NEVER).astype(np.int64)
         own[:, j] = finish
-        for p, lag in ms[j].predecessors:
-            finish = np.maximum(finish, out[:, index[p]] + lag)
+        finish = after_predecessors(finish, m, j, out, index, work[j])
         out[:, j] = np.minimum(finish, NEVER)
-    return own, out
+    return own, out, work
