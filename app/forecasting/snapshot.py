@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from app.clock import utcnow
 from app.engines.forecast import DEFAULT_SEED, forecast
 from app.engines.gap import gap_to_next_star, what_holds_our_band
-from app.engines.graph import build_graph, critical_path, forecast_finish, slack
+from app.engines.graph import build_graph
+from app.engines.schedule import plan_schedule
 from app.engines.scoring import explain
 from app.extensions import db
 from app.forecasting.attainment import attainment
@@ -48,15 +49,15 @@ def _key(*parts) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def graph_summary(inputs, target: date, as_of: date) -> dict:
+def graph_summary(inputs, target: date, as_of: date, finish=None) -> dict:
+    """The milestone graph on as_of: forecast finish, slack, lateness and the critical path,
+    decided by app.engines.schedule. `finish` (milestone id -> date) feeds the forecast
+    engine's own finish dates in; by default graph.forecast_finish(graph, as_of)."""
     graph = build_graph(inputs.milestones, inputs.dependencies)
-    finish = forecast_finish(graph, as_of)
-    sl = slack(graph, target, as_of, finish)
-    path = critical_path(graph, target, as_of)
-    on_path = set(path)
+    sched = plan_schedule(graph, as_of, target, finish)
     return {
         "target_date": target,
-        "critical_path": path,
+        "critical_path": sched.critical_path,
         "milestones": {
             str(m.id): {
                 "id": m.id,
@@ -65,9 +66,11 @@ def graph_summary(inputs, target: date, as_of: date) -> dict:
                 "percent": m.percent,
                 "due": m.due,
                 "department_id": m.department_id,
-                "forecast_finish": finish[m.id],
-                "slack_days": sl[m.id],
-                "critical": m.id in on_path,
+                "forecast_finish": sched[m.id].forecast_finish,
+                "slack_days": sched[m.id].slack_days,
+                "overdue": sched[m.id].overdue,
+                "late": sched[m.id].late,
+                "critical": sched[m.id].critical,
             }
             for m in inputs.milestones
         },
