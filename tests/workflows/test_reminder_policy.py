@@ -73,7 +73,7 @@ def test_overdue_reminders_follow_the_one_overdue_rule():
     """A reminder says "overdue" on exactly the slot days app.engines.schedule calls overdue."""
     from app.engines.schedule import is_overdue
 
-    p = Policy(overdue_every_days=1, escalate_overdue_days=3)
+    p = Policy(before_days=(3,), overdue_every_days=1, escalate_overdue_days=3)  # nothing on the day
     due = date(2021, 6, 30)
     for offset in range(-5, 6):
         day = due + timedelta(days=offset)
