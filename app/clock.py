@@ -1,21 +1,33 @@
 """The one clock every date rule reads.
 
-STARPATH_AS_OF (YYYY-MM-DD) pins "today" for demos, training and back-testing;
-otherwise it is the real local date. Timestamps of events (audit, uploads)
-stay real UTC time.
+"Today" is the Beijing date (UTC+8, the date people here read), or the date
+pinned by STARPATH_AS_OF (YYYY-MM-DD) for demos, training and back-testing.
+
+Two kinds of timestamps, both stored as naive UTC (README, "Time"):
+- event_time(): when a domain event happens (a report submitted, approved or
+  returned, an indicator value entered or reviewed, a 督办 issued or answered,
+  an extension granted). With a pinned clock it is the pinned date at the
+  current Beijing time of day, so the event shows on the pinned day on every
+  page and every "known on a date" rule sees it on that day.
+- utcnow(): real time, for what the system itself records (audit rows, forecast
+  runs, reminders and their deliveries, logins, heartbeats); pages label it 系统时间.
 """
 
 from datetime import UTC, date, datetime
 
 from flask import current_app, has_app_context
 
+from app.dates import from_local, to_local
+
+
+def pinned() -> date | None:
+    """The pinned date (STARPATH_AS_OF), or None when the clock is real."""
+    return current_app.config.get("STARPATH_AS_OF") if has_app_context() else None
+
 
 def today() -> date:
-    if has_app_context():
-        as_of = current_app.config.get("STARPATH_AS_OF")
-        if as_of:
-            return as_of
-    return date.today()
+    """The pinned date, else today's date in Beijing."""
+    return pinned() or to_local(utcnow()).date()
 
 
 def utcnow() -> datetime:
@@ -23,11 +35,11 @@ def utcnow() -> datetime:
 
 
 def event_time() -> datetime:
-    """When a domain event (a submission, an approval) happens, in UTC.
-
-    With a pinned clock (demo, training, back-testing) events land on the
-    pinned date, so every date rule that reads them agrees with "today".
-    Audit rows keep the real time (utcnow)."""
+    """When a domain event happens, in naive UTC: real time, or with a pinned clock the
+    pinned date at the current Beijing time of day (so it falls on the pinned day in
+    Beijing time, whatever the real UTC hour). Audit rows keep the real time (utcnow)."""
     now = utcnow()
-    as_of = current_app.config.get("STARPATH_AS_OF") if has_app_context() else None
-    return datetime.combine(as_of, now.time()) if as_of else now
+    as_of = pinned()
+    if not as_of:
+        return now
+    return from_local(datetime.combine(as_of, to_local(now).time()))

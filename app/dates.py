@@ -1,6 +1,8 @@
 """Dates as people here read them (Flask-free: background jobs and engines import it too).
 
 Timestamps are stored in UTC; pages show them in Beijing time (UTC+8, no DST).
+Domain event times follow the clock (app.clock.event_time); real-clock times of
+the system (audit rows, sending) are shown with cn_system_datetime, labelled 系统时间.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ def from_local(value: datetime) -> datetime:
     return value - LOCAL_OFFSET
 
 
+def local_date(value: datetime) -> date:
+    """The Beijing date of a naive UTC timestamp."""
+    return to_local(value).date()
+
+
 def cn_date(value) -> str:
     """2021年10月31日 (a datetime is read as UTC and shown on its Beijing date)."""
     if value is None:
@@ -35,6 +42,17 @@ def cn_datetime(value) -> str:
         return "—"
     local = to_local(value)
     return f"{cn_date(local.date())} {local:%H:%M}"
+
+
+SYSTEM_TIME = "系统时间"
+
+
+def cn_system_datetime(value) -> str:
+    """A real-clock timestamp (audit, sending, logins) labelled as such:
+    系统时间 2026年11月30日 20:15 — never read against a pinned date."""
+    if value is None:
+        return "—"
+    return f"{SYSTEM_TIME} {cn_datetime(value)}"
 
 
 def iso_day(value) -> date | None:

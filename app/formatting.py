@@ -4,25 +4,41 @@ from datetime import date
 
 from flask import current_app
 from flask_login import current_user
+from markupsafe import Markup
 
 from app import clock
-from app.dates import cn_date, cn_datetime
+from app.dates import cn_date, cn_datetime, cn_system_datetime
+from app.engines.schedule import due_state
 from app.permissions import has_permission
 
 
 def due_flags(milestone, today: date | None = None) -> dict:
-    """逾期 / 即将到期 computed from the clock."""
-    today = today or clock.today()
-    if milestone.status == "done":
-        return {"overdue": False, "due_soon": False, "days": None}
-    days = (milestone.due_date - today).days
-    soon = current_app.config["DUE_SOON_DAYS"]
-    return {"overdue": days < 0, "due_soon": 0 <= days <= soon, "days": days}
+    """逾期 / 即将到期 of a milestone on the clock's date (app.engines.schedule.due_state)."""
+    state = due_state(
+        milestone.due_date,
+        today or clock.today(),
+        done=milestone.status == "done",
+        soon_days=current_app.config["DUE_SOON_DAYS"],
+    )
+    return state.as_dict()
+
+
+def system_time(value) -> Markup:
+    """A real-clock timestamp (audit rows, sending), labelled 系统时间 so that it is not
+    read against the pinned date of a demo (README, "Time")."""
+    if value is None:
+        return Markup('<span class="muted">—</span>')
+    html = '<span class="systime" title="{}">{}</span>'
+    return Markup(html).format(SYSTEM_TIME_HINT, cn_system_datetime(value))
+
+
+SYSTEM_TIME_HINT = "系统实际记录的时间（北京时间），不随系统设定日期变化"
 
 
 def init_app(app) -> None:
     app.add_template_filter(cn_date)
     app.add_template_filter(cn_datetime)
+    app.add_template_filter(system_time)
     # Globals, not context variables, so imported macros can call them too.
     app.add_template_global(due_flags)
     app.add_template_global(lambda perm: has_permission(current_user, perm), "can")

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from app.engines.schedule import days_to_due, is_overdue
+
 MAX_HOLIDAY_RUN = 31  # no run of days off is longer than this
 CATCH_UP_DAYS = 31  # how far back a scan after a long stop looks for missed slots
 OVERDUE_HORIZON_DAYS = 3 * 366  # overdue reminders stop after about three years
@@ -103,13 +105,14 @@ def due_dates_for(policy: Policy, slots: Iterable[date]) -> set[date]:
 
 
 def milestone_slots(policy: Policy, due: date, slots: Iterable[date]) -> list[Slot]:
-    """The milestone reminders of an open milestone due on `due` whose slot is in `slots`."""
+    """The milestone reminders of an open milestone due on `due` whose slot is in `slots`
+    (overdue on a slot day as app.engines.schedule decides it on that day)."""
     found = []
     for s in sorted(slots):
-        ahead = (due - s).days
+        ahead = days_to_due(due, s)
         if ahead in policy.before_days:
             found.append(Slot("due" if ahead == 0 else "before", s, ahead))
-        elif ahead < 0:
+        elif is_overdue(due, s):
             late = -ahead
             if late % policy.overdue_every_days == 0 and late <= OVERDUE_HORIZON_DAYS:
                 found.append(Slot("overdue", s, ahead))

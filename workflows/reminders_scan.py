@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from app import clock
+from app.dates import from_local, local_date
 from app.extensions import db
 from app.models import (
     Department,
@@ -140,6 +141,7 @@ def _milestone_rows(plan, policy, slot_days, people, today):
 def _returned_rows(plan, policy, slot_days, people):
     """Returned lead reports not resubmitted within the policy's days."""
     oldest = min(slot_days) - timedelta(days=policy.escalate_returned_days + 1)
+    # reviewed_at is an event time (naive UTC): its day is the Beijing date, as pages show it.
     rows = []
     for r, m in db.session.execute(
         select(ProgressReport, Milestone)
@@ -148,10 +150,10 @@ def _returned_rows(plan, policy, slot_days, people):
             Milestone.plan_id == plan.id,
             Milestone.status != "done",
             ProgressReport.state == "returned",
-            ProgressReport.reviewed_at >= datetime.combine(oldest, datetime.min.time()),
+            ProgressReport.reviewed_at >= from_local(datetime.combine(oldest, datetime.min.time())),
         )
     ):
-        slot = r.reviewed_at.date() + timedelta(days=policy.escalate_returned_days)
+        slot = local_date(r.reviewed_at) + timedelta(days=policy.escalate_returned_days)
         if slot in slot_days:
             for uid in people.escalation(plan, m.node_id):
                 row = _row(m.id, uid, "escalate_returned", slot, slot_days[slot], m.due_date, 0)

@@ -37,6 +37,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app import clock
+from app.dates import local_date
 from app.extensions import db
 from app.models import (
     Milestone,
@@ -145,7 +146,7 @@ def item_of(reminder: Reminder) -> text.Item:
     since = None
     if reminder.kind == "escalate_returned" and reminder.report_id:
         report = db.session.get(ProgressReport, reminder.report_id)
-        since = report.reviewed_at.date() if report and report.reviewed_at else None
+        since = local_date(report.reviewed_at) if report and report.reviewed_at else None
     elif reminder.kind == "escalate_notice" and reminder.notice_id:
         notice = db.session.get(Notice, reminder.notice_id)
         since = notice.reply_due if notice else None

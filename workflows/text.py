@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.dates import cn_date
+from app.engines.schedule import days_to_due, is_overdue
 
 DIGEST_SUBJECT = "【星途】今日待办提醒（{n} 项）"
 ESCALATION_KINDS = {"escalate_overdue", "escalate_returned", "escalate_notice"}
@@ -48,29 +49,29 @@ class Message:
 
 
 def due_phrase(due: date, today: date) -> str:
-    days = (due - today).days
-    if days > 0:
-        return f"将于 {cn_date(due)} 到期（还有 {days} 天）"
+    days = days_to_due(due, today)
+    if is_overdue(due, today):
+        return f"已逾期 {-days} 天（到期日 {cn_date(due)}）"
     if days == 0:
         return f"今天（{cn_date(due)}）到期"
-    return f"已逾期 {-days} 天（到期日 {cn_date(due)}）"
+    return f"将于 {cn_date(due)} 到期（还有 {days} 天）"
 
 
 def short_phrase(item: Item, today: date) -> str:
     """A few words for a digest line or the in-app digest."""
-    days = (item.due_date - today).days
+    days = days_to_due(item.due_date, today)
     if item.kind == "escalate_returned":
         return "汇报被退回后未重新提交"
     if item.kind == "escalate_notice":
         return f"督办单应于 {cn_date(item.since)} 前答复"
-    if days > 0:
-        return f"还有 {days} 天到期"
-    return "今天到期" if days == 0 else f"已逾期 {-days} 天"
+    if is_overdue(item.due_date, today):
+        return f"已逾期 {-days} 天"
+    return "今天到期" if days == 0 else f"还有 {days} 天到期"
 
 
 def headline(item: Item, today: date) -> str:
     if item.kind == "escalate_overdue":
-        days = (today - item.due_date).days
+        days = -days_to_due(item.due_date, today)
         return (
             f"【督办升级】{item.title} 已逾期 {days} 天（到期日 {cn_date(item.due_date)}），"
             f"牵头部门：{item.department}"

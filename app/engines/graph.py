@@ -7,7 +7,9 @@ issue states it, a successor cannot *finish* before its predecessor's
 milestone delivers is the node ("indicator", indicator_id), joined by a
 "delivers" edge, and is ignored by the scheduling functions.
 
-No function reads the clock: `today` is always passed in.
+No function reads the clock: `today` is always passed in. Overdue, late, slack
+and the critical path are decided in app.engines.schedule (slack() and
+critical_path() here are its shorthands with this module's forecast finish).
 """
 
 from __future__ import annotations
@@ -198,53 +200,23 @@ def latest_finish(graph, target_date):
 
 
 def slack(graph, target_date, today, finish=None):
-    """{id: slack in days} (negative: late by that many days).
+    """{id: slack in days} (negative: late by that many days), by the one rule of
+    app.engines.schedule.slack: latest_finish(X) - F(X), where latest_finish holds X
+    to its own due date, to target_date and to each successor's latest finish - lag.
+    F: `finish` (id -> date) when given, else forecast_finish(graph, today)."""
+    from app.engines import schedule  # schedule builds on this module
 
-    slack(X) = L(X) - F(X), where F is forecast_finish and L(X), the latest finish
-    that harms nothing, is the earliest of target_date and, for each successor S,
-    latest_finish(S) - lag(X → S); latest_finish(S) also holds S to its own due
-    date and to target_date, and so on downstream. X's own due date is not in
-    L(X): a milestone behind its own date but with room downstream has slack.
-    """
-    finish = finish or forecast_finish(graph, today)
-    late = latest_finish(graph, target_date)
-    out = {}
-    for mid in topological(graph):
-        limit = target_date
-        for s in succs(graph, mid):
-            limit = min(limit, late[s] - timedelta(days=graph.edges[mid, s]["lag"]))
-        out[mid] = (limit - finish[mid]).days
-    return out
+    return schedule.slack(graph, target_date, finish if finish is not None else forecast_finish(graph, today))
 
 
-def critical_path(graph, target_date, today):
-    """The chain of open milestones with slack <= 0 that ends at the open milestone
-    due by target_date with the latest forecast finish among those with slack <= 0,
-    walked back through the open predecessor of least slack (ties: later finish +
-    lag, then insertion order). First milestone first; [] when nothing is critical."""
-    finish = forecast_finish(graph, today)
-    sl = slack(graph, target_date, today, finish)
-    order = {n: i for i, n in enumerate(milestones_of(graph))}
+def critical_path(graph, target_date, today, finish=None):
+    """The chain of open milestones with the least (<= 0) slack: app.engines.schedule.critical_path,
+    with `finish` (id -> date) when given, else forecast_finish(graph, today)."""
+    from app.engines import schedule
 
-    def is_critical(mid):
-        return not graph.nodes[mid]["m"].is_done and sl[mid] <= 0
-
-    ends = [n for n in order if is_critical(n) and graph.nodes[n]["m"].due <= target_date]
-    if not ends:
-        return []
-    node = max(ends, key=lambda n: (finish[n], -sl[n], -order[n]))
-    path = [node]
-    while True:
-        options = [p for p in preds(graph, node) if is_critical(p) and p not in path]
-        if not options:
-            break
-
-        def rank(p, succ=node):
-            return (sl[p], -(finish[p] + timedelta(days=graph.edges[p, succ]["lag"])).toordinal(), order[p])
-
-        node = min(options, key=rank)
-        path.append(node)
-    return path[::-1]
+    return schedule.critical_path(
+        graph, target_date, finish if finish is not None else forecast_finish(graph, today)
+    )
 
 
 def _entry(graph, mid, finish, depth):

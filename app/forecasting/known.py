@@ -40,8 +40,12 @@ DELIVERING_OPS = (">=", ">", "==", "<=", "<")
 
 
 def end_of(day: date) -> datetime:
-    """The first instant after `day` (reviews strictly before it are known on the day)."""
-    return datetime.combine(day + timedelta(days=1), time())
+    """The first instant after `day` in Beijing time, as naive UTC (16:00 UTC on `day`):
+    reviews stamped strictly before it are known on the day. Event times are naive UTC
+    and pages show them on their Beijing date (app.clock.event_time, app.dates)."""
+    from app.dates import from_local
+
+    return from_local(datetime.combine(day + timedelta(days=1), time()))
 
 
 def is_direct(ind: Indicator) -> bool:

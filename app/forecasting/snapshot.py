@@ -14,7 +14,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -22,14 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from app.clock import utcnow
 from app.engines.forecast import DEFAULT_SEED, forecast
 from app.engines.gap import gap_to_stars, what_holds_our_band
-from app.engines.graph import (
-    DependencyData,
-    MilestoneData,
-    build_graph,
-    critical_path,
-    forecast_finish,
-    slack,
-)
+from app.engines.graph import DependencyData, MilestoneData, build_graph
+from app.engines.schedule import plan_schedule
 from app.engines.scoring import explain
 from app.extensions import db
 from app.forecasting.attainment import attainment
@@ -41,6 +35,7 @@ __all__ = ["compute_snapshot", "latest_run", "store_snapshot", "target_date_of"]
 
 SAMPLES = 10000
 ENGINE_VERSION = 2  # bump when the engines change what a stored run means
+NEVER_DAYS = 3650
 
 
 def _plain(obj):
@@ -86,15 +81,15 @@ def graph_inputs(plan: Plan, state: dict) -> GraphInputs:
     return GraphInputs(rows, [DependencyData(d.predecessor_id, d.successor_id, d.lag_days) for d in deps])
 
 
-def graph_summary(inputs, target: date, as_of: date) -> dict:
+def graph_summary(inputs, target: date, as_of: date, finish=None) -> dict:
+    """The milestone graph on as_of: forecast finish, slack, lateness and the critical path,
+    decided by app.engines.schedule. `finish` (milestone id -> date) feeds the forecast
+    engine's own finish dates in; by default graph.forecast_finish(graph, as_of)."""
     graph = build_graph(inputs.milestones, inputs.dependencies)
-    finish = forecast_finish(graph, as_of)
-    sl = slack(graph, target, as_of, finish)
-    path = critical_path(graph, target, as_of)
-    on_path = set(path)
+    sched = plan_schedule(graph, as_of, target, finish)
     return {
         "target_date": target,
-        "critical_path": path,
+        "critical_path": sched.critical_path,
         "milestones": {
             str(m.id): {
                 "id": m.id,
@@ -103,9 +98,11 @@ def graph_summary(inputs, target: date, as_of: date) -> dict:
                 "percent": m.percent,
                 "due": m.due,
                 "department_id": m.department_id,
-                "forecast_finish": finish[m.id],
-                "slack_days": sl[m.id],
-                "critical": m.id in on_path,
+                "forecast_finish": sched[m.id].forecast_finish,
+                "slack_days": sched[m.id].slack_days,
+                "overdue": sched[m.id].overdue,
+                "late": sched[m.id].late,
+                "critical": sched[m.id].critical,
             }
             for m in inputs.milestones
         },
@@ -173,6 +170,19 @@ def _gaps(std: str, values: dict, costs: dict, target_stars: int) -> dict:
     return out
 
 
+def _finishes(g: Gathered, fc: dict) -> dict:
+    """The forecast's median finish of each milestone under its database id (one truth for
+    the graph, the milestone pages and 星级测算); one that finishes in under half the
+    samples is put far past the target date."""
+    ids = {m.key: m.id for m in plan_milestones(g.plan)}
+    never = g.target + timedelta(days=NEVER_DAYS)
+    return {
+        ids[row["id"]]: date.fromisoformat(row["forecast_finish"]) if row["forecast_finish"] else never
+        for row in fc["milestones"]
+        if row["id"] in ids
+    }
+
+
 def evaluate(g: Gathered) -> dict:
     """Run the engines on gathered inputs: the JSON-ready result."""
     std = g.plan.standard_code
@@ -194,7 +204,7 @@ def evaluate(g: Gathered) -> dict:
         "holds": what_holds_our_band(std, values),
         "forecast": fc,
         "keys": {m.key: m.id for m in plan_milestones(g.plan)},
-        "graph": graph_summary(graph_inputs(g.plan, g.state), g.target, g.as_of),
+        "graph": graph_summary(graph_inputs(g.plan, g.state), g.target, g.as_of, _finishes(g, fc)),
         "attainment": attainment(g.plan, g.as_of) if _has_targets(g.plan) else None,
     }
     return _plain(result)

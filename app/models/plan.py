@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.clock import utcnow
+from app.clock import event_time
 from app.extensions import db
 from app.models.base import TimestampMixin
 from app.models.org import Department, Region
@@ -158,7 +158,7 @@ class Extension(db.Model):
     new_due: Mapped[date]
     reason: Mapped[str] = mapped_column(Text)
     granted_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=event_time)  # a domain event: the clock's time
 
     milestone: Mapped[Milestone] = relationship(back_populates="extensions")
     granted_by = relationship("User")

@@ -1,81 +1,40 @@
-"""A plan's dependency graph for pages: the structure (milestones, dependencies)
-from the tables, the forecast values (forecast finish, slack, critical path)
-from the latest stored ForecastRun. Nothing here computes a forecast; the
-upstream/downstream walk only follows dependency edges."""
+"""A plan's dependency graph for pages (依赖关系图, graph.json, the milestone page's 上下游).
+
+The structure, due dates (after any extension), status and progress come from
+the tables as they are now; overdue, late, slack and the critical path are
+decided on the clock's date by app.engines.schedule, so an extension or an
+approval shows at once on every page. Forecast finish dates come from the newest
+stored ForecastRun while it still describes the plan (computed on today's date,
+with the same milestones, due dates, progress and dependencies); otherwise, e.g.
+after an extension, they are worked out again from the current rows with the
+deterministic rule (app.engines.graph.forecast_finish) and the page says why.
+Nothing here runs the Monte Carlo forecast.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import access, clock
+from app.dates import cn_date
 from app.engines.graph import DependencyData, MilestoneData, build_graph, downstream, upstream
+from app.engines.schedule import MilestoneSchedule, Schedule, plan_schedule
 from app.extensions import db
 from app.forecasting.snapshot import latest_run, target_date_of
 from app.models import Dependency, ForecastRun, Milestone, Plan
 
-
-def _date(value) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) and value else None
-
-
-@dataclass
-class StoredGraph:
-    """The graph part of the latest stored run (empty when there is none)."""
-
-    run: ForecastRun | None
-    target_date: date
-    critical_path: list[int] = field(default_factory=list)
-    values: dict[int, dict] = field(default_factory=dict)  # id -> forecast_finish, slack_days, critical, due
-
-    @property
-    def critical_edges(self) -> set[tuple[int, int]]:
-        return set(zip(self.critical_path, self.critical_path[1:], strict=False))
-
-    def value(self, milestone_id: int) -> dict:
-        return self.values.get(milestone_id, {})
-
-    def after_target(self, m: Milestone) -> bool:
-        """Due after the assessment date: its slack only says how far past that date it ends."""
-        return m.due_date > self.target_date
-
-    def late(self, m: Milestone) -> bool:
-        """An open milestone the stored forecast finishes after its due date, or
-        (when it is due by the assessment date) with negative slack."""
-        v = self.values.get(m.id)
-        if not v or m.is_done or v["forecast_finish"] is None:
-            return False
-        due = v["due"] or m.due_date
-        negative = v["slack_days"] is not None and v["slack_days"] < 0 and due <= self.target_date
-        return v["forecast_finish"] > due or negative
-
-
-def stored_graph(plan: Plan) -> StoredGraph:
-    run = latest_run(plan)
-    graph = (run.result or {}).get("graph") if run is not None else None
-    if not graph:
-        return StoredGraph(run=None, target_date=target_date_of(plan))
-    values = {
-        int(key): {
-            "forecast_finish": _date(entry.get("forecast_finish")),
-            "slack_days": entry.get("slack_days"),
-            "critical": bool(entry.get("critical")),
-            "due": _date(entry.get("due")),
-        }
-        for key, entry in graph.get("milestones", {}).items()
-    }
-    return StoredGraph(
-        run=run,
-        target_date=_date(graph.get("target_date")) or run.target_date,
-        critical_path=[int(i) for i in graph.get("critical_path", [])],
-        values=values,
-    )
+STORED = "stored"  # finish dates of the stored run, which still describes the plan
+RECOMPUTED = "recomputed"  # the plan changed after the stored run: finish dates worked out again
+RULE = "rule"  # no stored run yet: finish dates from the rule
 
 
 def _plan_rows(plan_id: int):
+    """Milestones in the order the forecast inputs use (due date, id), and dependencies by id."""
     milestones = db.session.scalars(
         select(Milestone)
         .where(Milestone.plan_id == plan_id)
@@ -88,18 +47,108 @@ def _plan_rows(plan_id: int):
     return milestones, deps
 
 
+def milestone_data(m: Milestone) -> MilestoneData:
+    return MilestoneData(
+        id=m.id,
+        title=m.title,
+        due=m.due_date,
+        status=m.status,
+        percent=m.percent,
+        actual_finish=m.actual_finish,
+        baseline_due=m.baseline_due_date,
+        department_id=m.lead_department_id,
+    )
+
+
+def _changes(run: ForecastRun, stored: dict, milestones, deps, today: date, target: date) -> list[str]:
+    """What is different now from what the stored run's graph describes (empty: nothing)."""
+    out = []
+    if run.as_of != today:
+        out.append(f"日期已从 {cn_date(run.as_of)} 变为 {cn_date(today)}")
+    if stored.get("target_date") != target.isoformat():
+        out.append("考核日期有调整")
+    entries = stored.get("milestones", {})
+    if set(entries) != {str(m.id) for m in milestones}:
+        out.append("里程碑有增减")
+    now = {str(m.id): m for m in milestones}
+    common = [(entries[k], now[k]) for k in entries if k in now]
+    if any(e.get("due") != m.due_date.isoformat() for e, m in common):
+        out.append("完成期限有调整（延期）")
+    if any((e.get("status"), e.get("percent")) != (m.status, m.percent) for e, m in common):
+        out.append("进展有更新")
+    edges = {(e["pred"], e["succ"], e["lag_days"]) for e in stored.get("edges", [])}
+    if edges != {(d.predecessor_id, d.successor_id, d.lag_days) for d in deps}:
+        out.append("依赖关系有调整")
+    return out
+
+
+@dataclass
+class PlanGraph:
+    """A plan's milestones and dependencies with their schedule on today's date."""
+
+    plan: Plan
+    run: ForecastRun | None  # the newest stored run
+    today: date
+    target_date: date
+    milestones: list[Milestone]
+    deps: list[Dependency]
+    graph: object  # networkx DiGraph (app.engines.graph)
+    schedule: Schedule
+    basis: str  # STORED | RECOMPUTED | RULE
+    changes: list[str]  # why the stored run no longer describes the plan (RECOMPUTED)
+
+    def entry(self, milestone_id: int) -> MilestoneSchedule | None:
+        return self.schedule.get(milestone_id)
+
+    @property
+    def critical_path(self) -> list[int]:
+        return self.schedule.critical_path
+
+    @property
+    def basis_note(self) -> str:
+        """Where the forecast finish dates come from, in a sentence (the run's time is shown beside it)."""
+        if self.basis == STORED:
+            return "预计完成、余量与关键路径取自最近一次测算"
+        if self.basis == RECOMPUTED:
+            return (
+                f"最近一次测算之后{'，'.join(self.changes)}：预计完成、余量与关键路径已按当前的"
+                "完成期限和进展重新推算（下次测算后以测算为准）"
+            )
+        return "尚未测算：预计完成、余量与关键路径按完成期限与前置里程碑推算"
+
+
+def plan_graph(plan: Plan) -> PlanGraph:
+    run = latest_run(plan)
+    milestones, deps = _plan_rows(plan.id)
+    today, target = clock.today(), target_date_of(plan)
+    graph = build_graph(
+        [milestone_data(m) for m in milestones],
+        [DependencyData(pred=d.predecessor_id, succ=d.successor_id, lag_days=d.lag_days) for d in deps],
+    )
+    stored = (run.result or {}).get("graph") if run is not None else None
+    changes = _changes(run, stored, milestones, deps, today, target) if stored else []
+    finish, basis = None, RULE
+    if stored and not changes:
+        entries = stored["milestones"]
+        finish = {m.id: date.fromisoformat(entries[str(m.id)]["forecast_finish"]) for m in milestones}
+        basis = STORED
+    elif stored:
+        basis = RECOMPUTED
+    schedule = plan_schedule(graph, today, target, finish, soon_days=current_app.config["DUE_SOON_DAYS"])
+    return PlanGraph(plan, run, today, target, milestones, deps, graph, schedule, basis, changes)
+
+
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
 def graph_payload(plan: Plan, milestone_url) -> dict:
     """The JSON document graph.js draws (dates ISO). milestone_url(id) -> link."""
-    stored = stored_graph(plan)
-    milestones, deps = _plan_rows(plan.id)
-    on_path = stored.critical_edges
+    pg = plan_graph(plan)
+    on_path = pg.schedule.critical_edges
     nodes = []
-    for m in milestones:
-        v = stored.value(m.id)
+    for m in pg.milestones:
+        s = pg.entry(m.id)
         nodes.append(
             {
                 "id": m.id,
@@ -109,11 +158,14 @@ def graph_payload(plan: Plan, milestone_url) -> dict:
                 "status_label": m.status_label,
                 "percent": m.percent,
                 "due": m.due_date.isoformat(),
-                "forecast_finish": _iso(v.get("forecast_finish")),
-                "slack_days": v.get("slack_days"),
-                "critical": bool(v.get("critical")),
-                "late": stored.late(m),
-                "after_target": stored.after_target(m),
+                "forecast_finish": s.forecast_finish.isoformat(),
+                "slack_days": None if s.done else s.slack_days,
+                "overdue": s.overdue,
+                "days_to_due": s.days,
+                "late": s.late,
+                "at_risk": s.at_risk,
+                "critical": s.critical,
+                "after_target": s.after_target,
                 "url": milestone_url(m.id),
             }
         )
@@ -125,16 +177,19 @@ def graph_payload(plan: Plan, milestone_url) -> dict:
             "inferred": d.inferred,
             "critical": (d.predecessor_id, d.successor_id) in on_path,
         }
-        for d in deps
+        for d in pg.deps
     ]
-    run = stored.run
+    run = pg.run
     return {
         "plan": plan.code,
+        "today": pg.today.isoformat(),
         "computed": run is not None,
         "computed_at": run.computed_at.isoformat() + "Z" if run else None,
         "as_of": _iso(run.as_of) if run else None,
-        "target_date": stored.target_date.isoformat(),
-        "critical_path": stored.critical_path,
+        "basis": pg.basis,
+        "basis_note": pg.basis_note,
+        "target_date": pg.target_date.isoformat(),
+        "critical_path": pg.critical_path,
         "nodes": nodes,
         "edges": edges,
     }
@@ -143,85 +198,47 @@ def graph_payload(plan: Plan, milestone_url) -> dict:
 @dataclass
 class PathItem:
     m: Milestone
-    forecast_finish: date | None
-    slack_days: int | None
-    late: bool
-    after_target: bool
+    s: MilestoneSchedule
 
 
-def critical_items(plan: Plan, stored: StoredGraph) -> list[PathItem]:
-    """The stored critical path, in order, as milestones with their stored values."""
-    if not stored.critical_path:
-        return []
-    by_id = {
-        m.id: m
-        for m in db.session.scalars(
-            select(Milestone)
-            .where(Milestone.id.in_(stored.critical_path), Milestone.plan_id == plan.id)
-            .options(selectinload(Milestone.lead_department))
-        )
-    }
-    return [_item(by_id[i], stored) for i in stored.critical_path if i in by_id]
+def critical_items(pg: PlanGraph) -> list[PathItem]:
+    """The critical path, in order."""
+    by_id = {m.id: m for m in pg.milestones}
+    return [PathItem(by_id[i], pg.entry(i)) for i in pg.critical_path]
 
 
-def tightest_items(plan: Plan, stored: StoredGraph, limit: int = 10) -> list[PathItem]:
-    """Open milestones due by the assessment date with the least stored slack."""
-    if stored.run is None:
-        return []
-    open_ms = db.session.scalars(
-        select(Milestone)
-        .where(
-            Milestone.plan_id == plan.id,
-            Milestone.status != "done",
-            Milestone.due_date <= stored.target_date,
-        )
-        .options(selectinload(Milestone.lead_department))
-    ).all()
-    items = [_item(m, stored) for m in open_ms if stored.value(m.id).get("slack_days") is not None]
-    items.sort(key=lambda i: (i.slack_days, i.m.due_date, i.m.id))
-    return items[:limit]
-
-
-def _item(m: Milestone, stored: StoredGraph) -> PathItem:
-    v = stored.value(m.id)
-    return PathItem(m, v.get("forecast_finish"), v.get("slack_days"), stored.late(m), stored.after_target(m))
+def tightest_items(pg: PlanGraph, limit: int = 10) -> list[PathItem]:
+    """Open milestones due by the assessment date, least slack first: all that are at risk
+    (overdue, late or behind), and at least `limit`."""
+    items = [PathItem(m, pg.entry(m.id)) for m in pg.milestones if not m.is_done]
+    items = [i for i in items if not i.s.after_target]
+    items.sort(key=lambda i: (i.s.slack_days, i.m.due_date, i.m.id))
+    return items[: max(limit, sum(i.s.at_risk for i in items))]  # every one at risk, at least `limit`
 
 
 @dataclass
 class LinkItem:
     m: Milestone
+    s: MilestoneSchedule
     depth: int
-    forecast_finish: date | None
-    slack_days: int | None
-    critical: bool
-    late: bool
-    after_target: bool
     visible: bool  # whether the user may open it
 
 
 @dataclass
 class Neighbourhood:
-    stored: StoredGraph
-    own: dict  # this milestone's stored forecast_finish, slack_days, critical
-    own_late: bool
-    own_after_target: bool
+    pg: PlanGraph
+    own: MilestoneSchedule
     upstream: list[LinkItem]
     downstream: list[LinkItem]
 
 
 def milestone_neighbourhood(user, m: Milestone) -> Neighbourhood:
-    """What blocks m and what m holds up (open milestones, transitively, through
-    the current dependency rows), each with the stored forecast values."""
-    stored = stored_graph(m.plan)
-    milestones, deps = _plan_rows(m.plan_id)
-    by_id = {o.id: o for o in milestones}
-    graph = build_graph(
-        [MilestoneData(id=o.id, title=o.title, due=o.due_date, status=o.status) for o in milestones],
-        [DependencyData(pred=d.predecessor_id, succ=d.successor_id, lag_days=d.lag_days) for d in deps],
-    )
-    today = clock.today()
-    up = upstream(graph, m.id, today)
-    down = downstream(graph, m.id, today)
+    """What blocks m and what m holds up (open milestones, transitively, through the
+    current dependency rows), each with its schedule."""
+    pg = plan_graph(m.plan)
+    by_id = {o.id: o for o in pg.milestones}
+    up = upstream(pg.graph, m.id, pg.today)
+    down = downstream(pg.graph, m.id, pg.today)
     linked = [e["id"] for e in up + down]
     visible = set()
     if linked:
@@ -233,32 +250,10 @@ def milestone_neighbourhood(user, m: Milestone) -> Neighbourhood:
 
     def item(entry) -> LinkItem:
         o = by_id[entry["id"]]
-        v = stored.value(o.id)
-        return LinkItem(
-            m=o,
-            depth=entry["depth"],
-            forecast_finish=v.get("forecast_finish"),
-            slack_days=v.get("slack_days"),
-            critical=bool(v.get("critical")),
-            late=stored.late(o),
-            after_target=stored.after_target(o),
-            visible=o.id in visible,
-        )
+        return LinkItem(m=o, s=pg.entry(o.id), depth=entry["depth"], visible=o.id in visible)
 
-    far = date.max.toordinal()
     up_items = sorted(
-        (item(e) for e in up),
-        key=lambda i: (-(i.forecast_finish.toordinal() if i.forecast_finish else -far), i.depth, i.m.id),
+        (item(e) for e in up), key=lambda i: (-i.s.forecast_finish.toordinal(), i.depth, i.m.id)
     )
-    down_items = sorted(
-        (item(e) for e in down),
-        key=lambda i: (i.depth, i.forecast_finish.toordinal() if i.forecast_finish else far, i.m.id),
-    )
-    return Neighbourhood(
-        stored=stored,
-        own=stored.value(m.id),
-        own_late=stored.late(m),
-        own_after_target=stored.after_target(m),
-        upstream=up_items,
-        downstream=down_items,
-    )
+    down_items = sorted((item(e) for e in down), key=lambda i: (i.depth, i.s.forecast_finish, i.m.id))
+    return Neighbourhood(pg=pg, own=pg.entry(m.id), upstream=up_items, downstream=down_items)

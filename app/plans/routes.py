@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import access, audit, clock
+from app.engines.schedule import is_overdue
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -42,7 +43,7 @@ def index():
 def status_counts(milestones, today) -> dict:
     # A plain dict: templates read .total, which on a Counter is a method.
     counts = dict(Counter(m.status for m in milestones))
-    counts["overdue"] = sum(1 for m in milestones if m.status != "done" and m.due_date < today)
+    counts["overdue"] = sum(1 for m in milestones if is_overdue(m.due_date, today, m.status == "done"))
     counts["total"] = len(milestones)
     return counts
 

@@ -1,5 +1,7 @@
 /* 依赖关系图: draws /plans/<code>/graph.json (milestones, dependencies, the stored
- * forecast values and critical path) with the vendored cytoscape.js.
+ * schedule on today's date: overdue, forecast finish, slack, the critical path)
+ * with the vendored cytoscape.js. Lateness comes decided from the server
+ * (app.engines.schedule); this script only draws it.
  *
  * Layout: each connected group of milestones is laid out left to right in layers
  * (a milestone one column right of its latest predecessor), and the groups are
@@ -46,11 +48,15 @@
     return p[0] + "." + Number(p[1]) + "." + Number(p[2]);
   }
 
-  function label(n, computed) {
+  function label(n) {
     var title = n.title.length > TITLE_MAX ? n.title.slice(0, TITLE_MAX - 1) + "…" : n.title;
     var info;
-    if (!computed || n.forecast_finish === null) {
+    if (n.forecast_finish === null) {
       info = "期限 " + shortDate(n.due);
+    } else if (n.status === "done") {
+      info = "完成" + shortDate(n.forecast_finish);
+    } else if (n.overdue) {
+      info = "逾期" + -n.days_to_due + "天 预计" + shortDate(n.forecast_finish);
     } else {
       // Slack counts to the assessment date: for a milestone due after it, it says nothing useful.
       var s = n.after_target ? null : n.slack_days;
@@ -62,9 +68,12 @@
 
   function tooltip(n) {
     var lines = [n.title, n.department + " · " + n.status_label + " · " + n.percent + "%", "完成期限 " + n.due];
-    if (n.forecast_finish) {
+    if (n.overdue) {
+      lines.push("逾期 " + -n.days_to_due + " 天");
+    }
+    if (n.forecast_finish && n.status !== "done") {
       var slack = n.slack_days === null || n.after_target ? "" : " · 余量 " + n.slack_days + " 天";
-      lines.push("预计完成 " + n.forecast_finish + slack);
+      lines.push("预计完成 " + n.forecast_finish + (n.late ? "（晚于期限）" : "") + slack);
     }
     if (n.after_target) {
       lines.push("考核日之后到期");
@@ -79,14 +88,14 @@
     var out = [];
     data.nodes.forEach(function (n) {
       var classes = [];
-      if (n.late) classes.push("late");
+      if (n.at_risk) classes.push("late");
       if (n.critical) classes.push("critical");
       if (n.after_target) classes.push("after");
       out.push({
         group: "nodes",
         data: {
           id: String(n.id),
-          label: label(n, data.computed),
+          label: label(n),
           fill: FILL[n.status] || FILL.not_started,
           url: n.url,
           info: n,
@@ -372,7 +381,7 @@
         case "open":
           return open;
         case "risk":
-          return open && (n.late || (n.slack_days !== null && n.slack_days <= 0 && !n.after_target));
+          return n.at_risk;
         case "critical":
           return n.critical;
         default:
@@ -417,8 +426,10 @@
       el.dataset.edgeCount = String(cy.edges().not(".hidden").length);
       el.dataset.rendered = "true";
       var text = "显示 " + visible.length + " 个里程碑、" + el.dataset.edgeCount + " 条依赖";
-      if (!data.computed) {
-        text += "（尚未测算：只显示结构）";
+      if (data.basis === "recomputed") {
+        text += "（测算之后计划有变动：已按当前完成期限重新推算）";
+      } else if (data.basis === "rule") {
+        text += "（尚未测算：按完成期限推算）";
       } else if (filterEl && filterEl.value === "critical" && !visible.length) {
         text = "当前没有关键路径";
       }

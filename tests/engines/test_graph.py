@@ -156,25 +156,32 @@ def test_forecast_latest_finish_and_slack_by_hand():
         "G": D(2021, 6, 30),  # held to the target date
     }
     assert slack(g, TARGET, TODAY) == {
-        "A": -11,  # limit: latest(B) 31 Mar - 40 = 19 Feb; forecast 2 Mar
-        "B": -10,  # limit: latest(C) 30 Jun - 90 = 1 Apr; forecast 11 Apr
-        "C": -10,  # limit: the target 30 Jun; forecast 10 Jul
-        "D": 30,  # limit: latest(C) 30 Jun; forecast 31 May
-        "E": 80,  # limit: latest(B) 31 Mar; finished 10 Jan
+        "A": -30,  # limit: its own due date 31 Jan; forecast 2 Mar (overdue: negative)
+        "B": -11,  # limit: its own due 31 Mar (latest(C) 30 Jun - 90 = 1 Apr is later); forecast 11 Apr
+        "C": -10,  # limit: its own due / the target 30 Jun; forecast 10 Jul
+        "D": 0,  # limit: its own due 31 May; forecast 31 May (on time, no room)
+        "E": 5,  # limit: its own due 15 Jan; finished 10 Jan
         "G": -184,  # limit: the target; forecast 31 Dec
     }
+    # The forecast finish is a parameter: earlier finish dates give room.
+    finish = {**forecast_finish(g, TODAY), "D": D(2021, 5, 1)}
+    assert slack(g, TARGET, TODAY, finish)["D"] == 30
 
 
 def test_critical_path_by_hand():
     g = build_graph(*example())
-    assert critical_path(g, TARGET, TODAY) == ["A", "B", "C"]  # G is due after the target
+    # A (-30) is the least slack; it drives B (-11), which drives C (-10). G is due after the target.
+    assert critical_path(g, TARGET, TODAY) == ["A", "B", "C"]
     milestones, deps = example()
     milestones[0] = ms("A", D(2021, 1, 31), status="done", percent=100, actual_finish=D(2021, 2, 10))
     g = build_graph(milestones, deps)
-    # B now forecasts 31 Mar (slack 1), C 30 Jun (slack 0): only C is critical.
-    assert slack(g, TARGET, TODAY)["B"] == 1
-    assert critical_path(g, TARGET, TODAY) == ["C"]
-    assert critical_path(g, D(2022, 6, 30), TODAY) == []
+    # B now forecasts 31 Mar, C 30 Jun, D 31 May: all on their due dates, no room (slack 0).
+    # The chain runs through the latest finish, C, back through B, whose finish + 90 drives it.
+    assert slack(g, TARGET, TODAY)["B"] == 0
+    assert critical_path(g, TARGET, TODAY) == ["B", "C"]
+    # Finish dates with room everywhere: no critical path.
+    early = {**forecast_finish(g, TODAY), "B": D(2021, 3, 20), "C": D(2021, 6, 20), "D": D(2021, 5, 20)}
+    assert critical_path(g, TARGET, TODAY, early) == []
 
 
 # -- upstream / downstream ---------------------------------------------------

@@ -1,5 +1,7 @@
-"""依赖关系图 and 上下游: the structure comes from the tables, forecast finish,
-slack and the critical path from the latest stored run (never computed on page load)."""
+"""依赖关系图 and 上下游: the structure and due dates come from the tables as they are now,
+lateness, slack and the critical path from app.engines.schedule on today's date, forecast
+finish dates from the latest stored run while it still describes the plan (never is the
+Monte Carlo forecast computed on page load)."""
 
 import re
 from datetime import date
@@ -19,10 +21,14 @@ SAMPLES = 200  # the graph part of a run does not depend on the Monte Carlo samp
 
 
 def _tight_world():
-    """build_world's chain m_late → m_police → m_far made tight enough to have a
-    critical path of two milestones (as of TEST_AS_OF 2021-03-15, target 2021-10-31):
-    m_late (due 2-28, 40%, overdue) forecasts 4-02; m_police (due 4-05) 4-05;
-    the 10-day lag to m_far (due 4-10) leaves both with negative slack."""
+    """build_world's chain m_late -> m_police -> m_far made tight (as of TEST_AS_OF 2021-03-15,
+    target 2021-10-31). Worked by hand:
+    m_late (due 2-28, 40 % of 30 days, overdue 15 days): forecast 3-15 + 18 = 4-02;
+        latest finish min(2-28, m_police's 3-31) = 2-28: slack -33.
+    m_police (due 4-05): forecast 4-05; latest min(4-05, m_far's 4-10 - 10 lag = 3-31): slack -5.
+    m_far (due 4-10): forecast 4-05 + 10 = 4-15; latest 4-10: slack -5.
+    m_transport (due 6-30, no links): forecast 6-30, slack 0.
+    Critical path: the least slack, m_late, then its successors behind too: m_late, m_police, m_far."""
     world = build_world()
     plan = db.session.scalar(select(Plan).where(Plan.code == "plan-a"))
     plan.standard_code = "sd-city-2019"
@@ -64,10 +70,10 @@ def test_graph_json_matches_the_stored_run(client, stored, monkeypatch):
     data = client.get("/plans/plan-a/graph.json").get_json()
 
     assert data["computed"] is True and data["computed_at"]
+    assert data["basis"] == "stored" and data["today"] == "2021-03-15"
     assert data["target_date"] == "2021-10-31"
-    # The hand-worked chain: the overdue m_late holds m_police past the lagged m_far.
-    assert graph["critical_path"] == [world["m_late"], world["m_police"]]
-    assert data["critical_path"] == graph["critical_path"]
+    chain = [world["m_late"], world["m_police"], world["m_far"]]
+    assert graph["critical_path"] == data["critical_path"] == chain
 
     nodes = {n["id"]: n for n in data["nodes"]}
     assert set(nodes) == {world[k] for k in ("m_police", "m_late", "m_transport", "m_far")}
@@ -76,20 +82,24 @@ def test_graph_json_matches_the_stored_run(client, stored, monkeypatch):
         assert node["forecast_finish"] == entry["forecast_finish"]
         assert node["slack_days"] == entry["slack_days"]
         assert node["critical"] == entry["critical"]
+        assert node["late"] == entry["late"] and node["overdue"] == entry["overdue"]
         assert node["url"] == f"/milestones/{mid}"
     late, police, far = nodes[world["m_late"]], nodes[world["m_police"]], nodes[world["m_far"]]
-    assert (late["forecast_finish"], late["slack_days"]) == ("2021-04-02", -2)
+    assert (late["forecast_finish"], late["slack_days"]) == ("2021-04-02", -33)
+    assert late["overdue"] and late["days_to_due"] == -15
     assert (police["forecast_finish"], police["slack_days"]) == ("2021-04-05", -5)
-    assert (far["forecast_finish"], far["critical"]) == ("2021-04-15", False)
+    assert (far["forecast_finish"], far["slack_days"], far["critical"]) == ("2021-04-15", -5, True)
     assert police["department"] == "甲市公安局" and police["due"] == "2021-04-05"
-    assert late["late"] and police["late"] and far["late"]  # all finish after their due dates
-    assert not nodes[world["m_transport"]]["late"]
+    assert late["late"] and far["late"] and not police["late"]  # police finishes on its due date
+    assert late["at_risk"] and police["at_risk"] and far["at_risk"]  # all behind
+    transport = nodes[world["m_transport"]]
+    assert not transport["late"] and not transport["at_risk"] and transport["slack_days"] == 0
 
     edges = {(e["pred"], e["succ"]): e for e in data["edges"]}
     assert set(edges) == {(world["m_late"], world["m_police"]), (world["m_police"], world["m_far"])}
     assert edges[(world["m_late"], world["m_police"])]["critical"] is True
     far_edge = edges[(world["m_police"], world["m_far"])]
-    assert far_edge["critical"] is False and far_edge["lag_days"] == 10 and far_edge["inferred"] is False
+    assert far_edge["critical"] is True and far_edge["lag_days"] == 10 and far_edge["inferred"] is False
 
 
 def test_graph_page_lists_the_critical_path_in_order(client, stored, monkeypatch):
@@ -100,12 +110,14 @@ def test_graph_page_lists_the_critical_path_in_order(client, stored, monkeypatch
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "测算于" in html and "数据截至 2021年3月15日" in html
+    assert "取自最近一次测算" in html
     table = html[html.index('data-testid="critical-path"') :]
     table = table[: table.index("</table>")]
-    assert table.index("警务云建设") < table.index("视频平台升级")
+    assert table.index("警务云建设") < table.index("视频平台升级") < table.index("警航一体化")
     assert "公交大数据系统" not in table
-    assert "2021年4月2日" in table and "落后 2 天" in table
+    assert "2021年4月2日" in table and "逾期 15 天" in table and "落后 33 天" in table
     assert "2021年4月5日" in table and "落后 5 天" in table
+    assert "已经落后" in html and 'data-testid="overdue-count"' in html
     # The picture is drawn by the external script from graph.json; no inline script.
     assert 'data-src="/plans/plan-a/graph.json"' in html
     assert "vendor/cytoscape/cytoscape.min.js" in html and "graph.js" in html
@@ -113,8 +125,9 @@ def test_graph_page_lists_the_critical_path_in_order(client, stored, monkeypatch
     assert ' style="' not in html
 
 
-def test_pages_show_the_stored_values_not_a_fresh_forecast(client, stored, app, monkeypatch):
-    """After the data change, pages keep the stored numbers until the worker runs again."""
+def test_pages_recompute_when_the_plan_changed_after_the_run(client, stored, app, monkeypatch):
+    """After a data change the stored run no longer describes the plan: the pages work the
+    schedule out again from the current rows (not the Monte Carlo forecast) and say why."""
     world, _ = stored
     with app.app_context():
         late = db.session.get(Milestone, world["m_late"])
@@ -123,12 +136,13 @@ def test_pages_show_the_stored_values_not_a_fresh_forecast(client, stored, app, 
     _forbid_forecasting(monkeypatch)
     login(client, "office")
     data = client.get("/plans/plan-a/graph.json").get_json()
+    assert data["basis"] == "recomputed" and "进展有更新" in data["basis_note"]
     node = next(n for n in data["nodes"] if n["id"] == world["m_late"])
-    assert node["status"] == "done"  # the structure is current
-    assert node["forecast_finish"] == "2021-04-02" and node["critical"]  # the values are stored
-    assert node["late"] is False  # a done milestone is no longer at risk
+    assert node["status"] == "done" and node["forecast_finish"] == "2021-03-10"
+    assert not node["late"] and not node["overdue"] and not node["critical"]
+    assert data["critical_path"] == [world["m_police"], world["m_far"]]
     police = client.get(f"/milestones/{world['m_police']}").get_data(as_text=True)
-    assert "2021年4月5日" in police and "在关键路径上" in police
+    assert "2021年4月5日" in police and "在关键路径上" in police and "进展有更新" in police
 
 
 def test_milestone_page_shows_upstream_and_downstream(client, stored):
@@ -141,12 +155,14 @@ def test_milestone_page_shows_upstream_and_downstream(client, stored):
     own = section[section.index('data-testid="own-forecast"') :]
     own = own[: own.index("</p>")]
     assert "2021年4月5日" in own and "落后 5 天" in own and "在关键路径上" in own
+    assert "晚于期限" not in own  # it finishes on its due date; its successor makes it behind
 
     up = section[section.index('data-testid="upstream"') : section.index('data-testid="downstream"')]
     assert f'href="/milestones/{world["m_late"]}"' in up and "警务云建设" in up
-    assert "直接" in up and "2021年4月2日" in up and "落后 2 天" in up and "关键路径" in up
+    assert "直接" in up and "2021年4月2日" in up and "落后 33 天" in up and "关键路径" in up
+    assert "逾期 15 天" in up and "晚于期限" in up
     down = section[section.index('data-testid="downstream"') :]
-    assert "警航一体化" in down and "2021年4月15日" in down and "余量 199 天" in down
+    assert "警航一体化" in down and "2021年4月15日" in down and "落后 5 天" in down
     assert "视频平台升级" not in up + down
 
     # m_far: transitively held up by both, nearest first.
@@ -169,25 +185,29 @@ def test_upstream_the_user_cannot_open_is_listed_without_a_link(client, stored):
     assert "查看依赖关系图" not in html  # a department cannot open plan-wide pages
 
 
-def test_no_run_yet_still_draws_the_structure(client, app):
+def test_no_run_yet_still_shows_the_schedule(client, app):
+    """Without a stored run the pages still decide overdue, slack and the critical path
+    (by the rule, from the due dates) and say that nothing has been computed yet."""
     with app.app_context():
         world, plan = _tight_world()
         assert latest_run(plan) is None
     login(client, "office")
     data = client.get("/plans/plan-a/graph.json").get_json()
-    assert data["computed"] is False and data["computed_at"] is None and data["critical_path"] == []
+    assert data["computed"] is False and data["computed_at"] is None and data["basis"] == "rule"
+    assert data["critical_path"] == [world["m_late"], world["m_police"], world["m_far"]]
     assert len(data["nodes"]) == 4 and len(data["edges"]) == 2
-    assert all(n["forecast_finish"] is None and n["slack_days"] is None for n in data["nodes"])
-    assert not any(n["critical"] or n["late"] for n in data["nodes"])
+    late = next(n for n in data["nodes"] if n["id"] == world["m_late"])
+    assert late["overdue"] and late["late"] and late["slack_days"] == -33
 
     html = client.get("/plans/plan-a/graph").get_data(as_text=True)
     assert "尚未测算 — 计划办可在" in html and "提交测算" in html
-    assert 'data-testid="critical-path"' not in html
+    assert "按完成期限与前置里程碑推算" in html
+    assert 'data-testid="critical-path"' in html
 
     html = client.get(f"/milestones/{world['m_police']}").get_data(as_text=True)
     section = html[html.index('id="links"') :]
     section = section[: section.index("</section>")]
-    assert "尚未测算" in section and 'data-testid="own-forecast"' not in section
+    assert "尚未测算" in section and 'data-testid="own-forecast"' in section
     assert "警务云建设" in section and "警航一体化" in section  # the walk needs no run
 
 
@@ -251,15 +271,21 @@ def test_demo_weihai_graph_is_complete(client, app, demo):
         assert latest_run(plan).id == run.id  # the page reads this run, not demo load's
     login(client, "wh-office", "demo-pass-2021")
     data = client.get("/plans/weihai-1313/graph.json").get_json()
+    assert data["basis"] == "stored"
     assert len(data["nodes"]) == n_ms == len(graph["milestones"]) == 91
     assert len(data["edges"]) == n_deps == len(graph["edges"])
     assert {(e["pred"], e["succ"]) for e in data["edges"]} == {(e["pred"], e["succ"]) for e in graph["edges"]}
     for node in data["nodes"]:
         entry = graph["milestones"][str(node["id"])]
-        assert (node["forecast_finish"], node["slack_days"], node["critical"]) == (
-            entry["forecast_finish"],
-            entry["slack_days"],
-            entry["critical"],
-        )
+        assert (node["forecast_finish"], node["critical"]) == (entry["forecast_finish"], entry["critical"])
+        assert node["slack_days"] == (None if node["status"] == "done" else entry["slack_days"])
     assert sum(n["critical"] for n in data["nodes"]) == len(graph["critical_path"])
+    # The demo's eight overdue milestones (due 2020-12-31) are behind, never "余量 227 天",
+    # and the critical path names an overdue one.
+    overdue = [n for n in data["nodes"] if n["overdue"]]
+    assert len(overdue) == 8
+    assert all(n["slack_days"] < 0 and n["late"] and n["at_risk"] for n in overdue)
+    assert data["critical_path"] and any(n["critical"] for n in overdue)
+    html = client.get("/plans/weihai-1313/graph").get_data(as_text=True)
+    assert 'data-testid="no-critical-path"' not in html and "8 个里程碑逾期" in html
     assert client.get("/plans/zhangqiu-3n/graph.json").status_code == 404  # another region

@@ -67,3 +67,15 @@ def test_scan_window_catches_up_from_the_last_scan():
     assert scan_window(date(2021, 3, 20), today) == (date(2021, 3, 20), today)
     assert scan_window(date(2021, 4, 1), today) == (today, today)  # clock moved back
     assert scan_window(date(2020, 1, 1), today) == (today - timedelta(days=CATCH_UP_DAYS), today)
+
+
+def test_overdue_reminders_follow_the_one_overdue_rule():
+    """A reminder says "overdue" on exactly the slot days app.engines.schedule calls overdue."""
+    from app.engines.schedule import is_overdue
+
+    p = Policy(before_days=(3,), overdue_every_days=1, escalate_overdue_days=3)  # nothing on the day
+    due = date(2021, 6, 30)
+    for offset in range(-5, 6):
+        day = due + timedelta(days=offset)
+        kinds = {s.kind for s in milestone_slots(p, due, [day])}
+        assert bool(kinds & {"overdue", "escalate_overdue"}) == is_overdue(due, day), day

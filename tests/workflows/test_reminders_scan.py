@@ -154,3 +154,53 @@ def test_two_scans_at_once_insert_each_reminder_once(app):
         assert len(keys) == 2 and len(set(keys)) == 2
         assert len(db.session.scalars(select(ReminderDelivery)).all()) == 2
     assert not errors or all("locked" in str(e) for e in errors), errors
+
+
+def test_an_extension_stops_overdue_reminders(ctx):
+    """警务云建设 (due 2021-02-28) would escalate on 3/15; extended to 3/31 it is not overdue:
+    the scan inserts nothing for it and the pages say it is not overdue either."""
+    from app.formatting import due_flags
+
+    world = build_world()
+    scan(date(2021, 3, 14))  # Sunday: the 14-days-overdue reminder waits for Monday
+    m = db.session.get(Milestone, world["m_late"])
+    m.due_date = date(2021, 3, 31)
+    db.session.commit()
+    scan(date(2021, 3, 15))
+    assert not [k for k in _keys() if k[0] == world["m_late"]]
+    assert not due_flags(m, date(2021, 3, 15))["overdue"]
+
+
+def test_a_report_returned_late_at_night_counts_from_its_beijing_day(ctx, monkeypatch):
+    """Returned at 01:30 Beijing time on 3/15 (17:30 UTC on 3/14): escalated 5 days after
+    3/15, the day every page shows, not after 3/14."""
+    from datetime import datetime
+
+    from app.dates import from_local
+    from app.models import ProgressReport
+
+    world = build_world()
+    m = db.session.get(Milestone, world["m_transport"])
+    author = db.session.get(User, world["transport"])
+    db.session.add(
+        ProgressReport(
+            milestone=m,
+            department_id=author.department_id,
+            author_id=author.id,
+            text="进展",
+            percent=50,
+            claimed_status="in_progress",
+            state="returned",
+            return_reason="缺少佐证",
+            reviewed_at=from_local(datetime(2021, 3, 15, 1, 30)),
+        )
+    )
+    db.session.commit()
+    scan(date(2021, 3, 19))
+    assert not [k for k in _keys() if k[2] == "escalate_returned"]
+    scan(date(2021, 3, 22))  # 3/20 is a Saturday: sent on Monday
+    rows = [(k[1], k[3], k[4]) for k in _keys() if k[2] == "escalate_returned"]
+    assert sorted(rows) == [
+        ("leader", date(2021, 3, 20), date(2021, 3, 22)),
+        ("office", date(2021, 3, 20), date(2021, 3, 22)),
+    ]

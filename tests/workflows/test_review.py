@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app import clock
+from app.dates import local_date
 from app.extensions import db
 from app.models import AuditEvent, Milestone, Notification, ProgressReport, User
 from tests.factories import build_world
@@ -58,9 +59,9 @@ def test_approve_moves_the_milestone(ctx):
     review.approve(r, office)
     db.session.commit()
     assert (m.percent, m.status, m.actual_finish) == (100, "done", clock.today())
-    # With the clock pinned (2021-03-15 here) the approval lands on the clock's date,
-    # so forecasts "as of today" see it; the audit row keeps the real time.
-    assert r.reviewed_at.date() == clock.today() == r.submitted_at.date()
+    # With the clock pinned (2021-03-15 here) the approval lands on the clock's date in
+    # Beijing time, so pages and forecasts "as of today" see it; the audit row keeps the real time.
+    assert local_date(r.reviewed_at) == clock.today() == local_date(r.submitted_at)
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.milestone_id == m.id)).all()
     assert {"report.submit", "report.approve", "milestone.progress"} <= set(actions)
 
