@@ -41,6 +41,8 @@ from datetime import date
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from app.engines.schedule import is_overdue
+
 PRIOR_ON, PRIOR_LATE = 1.2, 0.8  # Beta prior of the pooled on-time rate (mean 0.6)
 K_ON = 3.0  # pseudo-count pulling a department's rate toward the pool
 PRIOR_LOG_LATE = math.log(30.0)  # prior median lateness: 30 days
@@ -126,7 +128,7 @@ def learn_departments(milestones, as_of: date):
                 r["on"] += 1
             else:
                 r["obs"].append(math.log(late))
-        elif m.due < as_of:
+        elif is_overdue(m.due, as_of):  # open and past due: late by at least this much
             r["cens"].append(math.log((as_of - m.due).days))
     on_all = sum(r["on"] for r in recs.values())
     late_all = sum(len(r["obs"]) + len(r["cens"]) for r in recs.values())

@@ -29,6 +29,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.dates import local_date
 from app.engines.forecast_state import DEFAULT_SAMPLES, DEFAULT_SEED
 from app.engines.standards import load_standard
 from app.extensions import db
@@ -58,7 +59,7 @@ def _state_on(m: Milestone, reports, as_of: date):
     last = seen[-1]
     if last.claimed_status != "done":
         return last.claimed_status, last.percent, None
-    finish = m.actual_finish if m.actual_finish and m.actual_finish <= as_of else last.reviewed_at.date()
+    finish = m.actual_finish if m.actual_finish and m.actual_finish <= as_of else local_date(last.reviewed_at)
     return "done", last.percent, finish
 
 

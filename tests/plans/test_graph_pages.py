@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import clock
+from app.dates import cn_date
 from app.extensions import db
 from app.forecasting import snapshot
 from app.forecasting.snapshot import latest_run, store_snapshot
@@ -22,13 +23,12 @@ SAMPLES = 200  # the graph part of a run does not depend on the Monte Carlo samp
 
 def _tight_world():
     """build_world's chain m_late -> m_police -> m_far made tight (as of TEST_AS_OF 2021-03-15,
-    target 2021-10-31). Worked by hand:
-    m_late (due 2-28, 40 % of 30 days, overdue 15 days): forecast 3-15 + 18 = 4-02;
-        latest finish min(2-28, m_police's 3-31) = 2-28: slack -33.
-    m_police (due 4-05): forecast 4-05; latest min(4-05, m_far's 4-10 - 10 lag = 3-31): slack -5.
-    m_far (due 4-10): forecast 4-05 + 10 = 4-15; latest 4-10: slack -5.
-    m_transport (due 6-30, no links): forecast 6-30, slack 0.
-    Critical path: the least slack, m_late, then its successors behind too: m_late, m_police, m_far."""
+    target 2021-10-31). The latest finish that harms nothing, worked by hand:
+    m_far (due 4-10): 4-10; m_police (due 4-05): min(4-05, m_far's 4-10 - 10 lag) = 3-31;
+    m_late (due 2-28, overdue 15 days): min(2-28, m_police's 3-31) = 2-28.
+    Slack = that latest finish - the forecast's median finish (stored in the run), so the
+    overdue m_late and everything waiting for it are behind: the critical path is
+    m_late, m_police, m_far."""
     world = build_world()
     plan = db.session.scalar(select(Plan).where(Plan.code == "plan-a"))
     plan.standard_code = "sd-city-2019"
@@ -49,9 +49,22 @@ def stored(app):
         world, plan = _tight_world()
         run, new = store_snapshot(plan, clock.today(), samples=SAMPLES)
         assert new
-        graph = run.result["graph"]
+        result = run.result
         db.session.remove()
-    return world, graph
+    return world, result
+
+
+LATEST = {"m_late": date(2021, 2, 28), "m_police": date(2021, 3, 31), "m_far": date(2021, 4, 10)}
+
+
+def _expected(world, result):
+    """{milestone id: (median finish, slack by hand)} from the stored forecast."""
+    ids = result["keys"]
+    finish = {ids[row["id"]]: row["forecast_finish"] for row in result["forecast"]["milestones"]}
+    return {
+        world[k]: (finish[world[k]], (latest - date.fromisoformat(finish[world[k]])).days)
+        for k, latest in LATEST.items()
+    }
 
 
 def _forbid_forecasting(monkeypatch):
@@ -64,7 +77,8 @@ def _forbid_forecasting(monkeypatch):
 
 
 def test_graph_json_matches_the_stored_run(client, stored, monkeypatch):
-    world, graph = stored
+    world, result = stored
+    graph = result["graph"]
     _forbid_forecasting(monkeypatch)
     login(client, "office")
     data = client.get("/plans/plan-a/graph.json").get_json()
@@ -85,15 +99,13 @@ def test_graph_json_matches_the_stored_run(client, stored, monkeypatch):
         assert node["late"] == entry["late"] and node["overdue"] == entry["overdue"]
         assert node["url"] == f"/milestones/{mid}"
     late, police, far = nodes[world["m_late"]], nodes[world["m_police"]], nodes[world["m_far"]]
-    assert (late["forecast_finish"], late["slack_days"]) == ("2021-04-02", -33)
-    assert late["overdue"] and late["days_to_due"] == -15
-    assert (police["forecast_finish"], police["slack_days"]) == ("2021-04-05", -5)
-    assert (far["forecast_finish"], far["slack_days"], far["critical"]) == ("2021-04-15", -5, True)
+    for mid, (finish, slack) in _expected(world, result).items():
+        assert (nodes[mid]["forecast_finish"], nodes[mid]["slack_days"]) == (finish, slack)
+        assert slack < 0 and nodes[mid]["critical"] and nodes[mid]["at_risk"]
+    assert late["overdue"] and late["days_to_due"] == -15 and late["late"]
     assert police["department"] == "甲市公安局" and police["due"] == "2021-04-05"
-    assert late["late"] and far["late"] and not police["late"]  # police finishes on its due date
-    assert late["at_risk"] and police["at_risk"] and far["at_risk"]  # all behind
     transport = nodes[world["m_transport"]]
-    assert not transport["late"] and not transport["at_risk"] and transport["slack_days"] == 0
+    assert not transport["critical"] and transport["slack_days"] is not None
 
     edges = {(e["pred"], e["succ"]): e for e in data["edges"]}
     assert set(edges) == {(world["m_late"], world["m_police"]), (world["m_police"], world["m_far"])}
@@ -103,7 +115,8 @@ def test_graph_json_matches_the_stored_run(client, stored, monkeypatch):
 
 
 def test_graph_page_lists_the_critical_path_in_order(client, stored, monkeypatch):
-    world, _ = stored
+    world, result = stored
+    expected = _expected(world, result)
     _forbid_forecasting(monkeypatch)
     login(client, "leader")
     page = client.get("/plans/plan-a/graph")
@@ -115,8 +128,9 @@ def test_graph_page_lists_the_critical_path_in_order(client, stored, monkeypatch
     table = table[: table.index("</table>")]
     assert table.index("警务云建设") < table.index("视频平台升级") < table.index("警航一体化")
     assert "公交大数据系统" not in table
-    assert "2021年4月2日" in table and "逾期 15 天" in table and "落后 33 天" in table
-    assert "2021年4月5日" in table and "落后 5 天" in table
+    for finish, slack in expected.values():
+        assert cn_date(date.fromisoformat(finish)) in table and f"落后 {-slack} 天" in table
+    assert "逾期 15 天" in table
     assert "已经落后" in html and 'data-testid="overdue-count"' in html
     # The picture is drawn by the external script from graph.json; no inline script.
     assert 'data-src="/plans/plan-a/graph.json"' in html
@@ -146,7 +160,11 @@ def test_pages_recompute_when_the_plan_changed_after_the_run(client, stored, app
 
 
 def test_milestone_page_shows_upstream_and_downstream(client, stored):
-    world, _ = stored
+    world, result = stored
+    expected = {
+        mid: (cn_date(date.fromisoformat(f)), f"落后 {-s} 天")
+        for mid, (f, s) in _expected(world, result).items()
+    }
     login(client, "office")
     html = client.get(f"/milestones/{world['m_police']}").get_data(as_text=True)
     section = html[html.index('id="links"') :]
@@ -154,15 +172,17 @@ def test_milestone_page_shows_upstream_and_downstream(client, stored):
     assert "测算于" in section and "查看依赖关系图" in section
     own = section[section.index('data-testid="own-forecast"') :]
     own = own[: own.index("</p>")]
-    assert "2021年4月5日" in own and "落后 5 天" in own and "在关键路径上" in own
-    assert "晚于期限" not in own  # it finishes on its due date; its successor makes it behind
+    day, behind = expected[world["m_police"]]
+    assert day in own and behind in own and "在关键路径上" in own
 
     up = section[section.index('data-testid="upstream"') : section.index('data-testid="downstream"')]
     assert f'href="/milestones/{world["m_late"]}"' in up and "警务云建设" in up
-    assert "直接" in up and "2021年4月2日" in up and "落后 33 天" in up and "关键路径" in up
+    day, behind = expected[world["m_late"]]
+    assert "直接" in up and day in up and behind in up and "关键路径" in up
     assert "逾期 15 天" in up and "晚于期限" in up
     down = section[section.index('data-testid="downstream"') :]
-    assert "警航一体化" in down and "2021年4月15日" in down and "落后 5 天" in down
+    day, behind = expected[world["m_far"]]
+    assert "警航一体化" in down and day in down and behind in down
     assert "视频平台升级" not in up + down
 
     # m_far: transitively held up by both, nearest first.
