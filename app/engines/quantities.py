@@ -140,7 +140,10 @@ def link_problems(
                 out.append(("part", f"part {key} is not a field of {what} ({', '.join(fields)})"))
             elif p.get("unit") != fields[key]:
                 out.append(
-                    ("unit", f"part {key} is in {_unit(p.get('unit'))}, the field of {what} in {fields[key]}")
+                    (
+                        "unit",
+                        f"part {key} is in {_unit(p.get('unit'))}, field {key} of {what} in {fields[key]}",
+                    )
                 )
         missing = [f for f in required_fields(row) if f not in by_key]
         if missing:

@@ -168,8 +168,11 @@ def _milestone(chk: Checker, ms: dict, where: str, seen: _Seen) -> None:
         if key not in refs:
             chk.err(join(t_where, "indicator"), f"{key!r} is not in the milestone's indicators")
             continue
-        what = f"indicator {key}" + (f" part {part}" if part is not None else "")
-        chk.unique(declared, (key, part), t_where, f"delivery to {what}")
+        if (key, part) in declared:
+            what = f"indicator {key}" + (f" part {part}" if part is not None else "")
+            chk.err(t_where, f"duplicate delivery to {what} (first at {declared[key, part]})")
+            continue
+        declared[key, part] = t_where
         seen.deliveries.append((t_where, target))
     for i, ref in enumerate(refs):
         ref_where = f"{join(where, 'indicators')}[{i}]"
