@@ -208,6 +208,7 @@ def standard_values(plan: Plan, as_of: date) -> tuple[dict, dict]:
             "indicator_key": ind.key,
             "indicator_name": ind.name,
             "part": ind.standard_part,
+            "part_name": ind.part_map.get(ind.standard_part, {}).get("name") if ind.standard_part else None,
             "value_id": row.id,
             "as_of": row.as_of.isoformat(),
             "direct": is_direct(ind),
