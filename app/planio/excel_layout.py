@@ -103,7 +103,7 @@ BANDS = ("four_star", "five_star")
 
 _TARGET = re.compile(
     r"^(?P<metric>.+?)(?P<op>>=|<=|==|>|<)(?P<value>-?\d+(?:\.\d+)?)(?P<unit>.*?)"
-    r"(?:\s*→\s*(?P<indicator>[a-z0-9-]+)(?:/(?P<part>[a-z][a-z0-9_]*))?)?$"
+    r"(?:\s*(?:→|->)\s*(?P<indicator>[a-z0-9-]+)(?:/(?P<part>[a-z][a-z0-9_]*))?)?$"
 )
 _PART = re.compile(r"^(?P<key>[a-z][a-z0-9_]*)\s*=\s*(?P<name>[^|]+?)\s*(?:\|\s*(?P<unit>.*?)\s*)?$")
 _CONDITION = re.compile(r"^(?P<part>[a-z][a-z0-9_]*)\s*(?P<op>>=|<=|==|>|<)\s*(?P<value>-?\d+(?:\.\d+)?)$")

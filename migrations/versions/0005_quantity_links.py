@@ -6,8 +6,10 @@ Revises: 0004
 Create Date: 2026-11-23 10:00:00
 
 Reviewed by hand: only new nullable columns on `indicator`; `standard_indicator`
-stays. Existing rows keep a bare number until the plan files are loaded again
-(the loader fills quantity and unit, and refuses links that do not match).
+stays. Direct entries of the standard (key std-N, table 标准直填) were created with
+the standard indicator's name and unit, so those are their link's quantity and unit.
+Plan indicators keep a bare number until the plan files are loaded again (the
+loader fills quantity and unit, and refuses links that do not match).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -35,6 +37,10 @@ def upgrade():
     with op.batch_alter_table('indicator', schema=None) as batch_op:
         for name, type_ in COLUMNS:
             batch_op.add_column(sa.Column(name, type_, nullable=True))
+    op.execute(
+        "UPDATE indicator SET standard_quantity = name, standard_unit = unit "
+        "WHERE table_name = '标准直填' AND key LIKE 'std-%' AND standard_indicator IS NOT NULL"
+    )
 
 
 def downgrade():
