@@ -5,6 +5,7 @@ by a part or an indicator in that unit; a declared milestone delivery is in the 
 the indicator (or part) it feeds. Uses only PyYAML: the plan files and the standards.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,8 @@ def test_every_compound_target_names_its_parts(plan):
             assert len(named) == len(set(named)) and set(named) <= set(keys), ind["key"]
             if "且" in cell["target"] or "均" in cell["target"]:
                 assert len(named) == 2, (ind["key"], band)  # both named quantities are judged
+            for cond in cell.get("and") or []:  # each further value is printed in the target
+                assert re.search(rf"(?<![\d.]){cond['value']}(?![\d])", cell["target"]), (ind["key"], cond)
 
 
 def test_declared_deliveries_are_in_the_indicators_unit(plan):
