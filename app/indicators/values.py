@@ -88,6 +88,7 @@ class EntrySpec:
     std: dict | None = None  # the standard indicator
     notes: list[str] = field(default_factory=list)
     feed_part: str | None = None  # the part of a per-part value that feeds the standard
+    levels_enterable: bool = True  # False: the levels only show the standard's columns
 
     @property
     def number(self) -> str | None:
@@ -99,7 +100,7 @@ class EntrySpec:
 
     @property
     def level_allowed(self) -> bool:
-        return bool(self.levels)
+        return bool(self.levels) and self.levels_enterable
 
     def label(self, name: str) -> str:
         return next((f.label for f in self.fields if f.name == name), name)
@@ -200,10 +201,12 @@ def _parts_spec(ind, standard: dict | None, std: dict | None) -> EntrySpec:
         "plan_parts",
         ind.unit,
         fields,
+        levels=_standard_levels(std) if feed else (),
         standard=standard if feed else None,
         std=std if feed else None,
         notes=notes,
         feed_part=feed,
+        levels_enterable=False,
     )
 
 
@@ -217,7 +220,9 @@ def entry_spec(ind, standard: dict | None) -> EntrySpec:
     if standard is not None and ind.standard_indicator:
         std = next((i for i in standard["indicators"] if i["number"] == ind.standard_indicator), None)
     parts = getattr(ind, "parts", None)
-    whole_compound = std is not None and not ind.standard_part and input_fields(std) is not None
+    whole_compound = (
+        std is not None and not getattr(ind, "standard_part", None) and input_fields(std) is not None
+    )
     if parts and not whole_compound:
         return _parts_spec(ind, standard, std)
     if std is not None:

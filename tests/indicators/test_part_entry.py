@@ -68,6 +68,7 @@ def test_one_field_per_part(app, client, world):
     assert "公共汽电车来车实时预报率（%）" in page and "公交电子站牌覆盖率（%）" in page
     assert "计入标准第 14 项（公交电子站牌覆盖率）" in page
     assert 'data-testid="feed-part"' in page and 'name="level"' not in page
+    assert "公交电子站牌覆盖率达到10%，2分" in page  # the standard's columns, shown, not enterable
 
 
 @pytest.mark.parametrize(
