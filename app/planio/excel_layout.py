@@ -93,7 +93,7 @@ COLUMNS = {
         ("五星权重", "weight_five_star", 8),
         ("责任部门（首位牵头）", "departments", 28),
         ("标准指标", "standard.indicator", 8),
-        ("标准计量", "standard.quantity", 24),
+        ("标准指标名称", "standard.quantity", 24),
         ("标准单位", "standard.unit", 8),
         ("标准分项", "standard.part", 10),
     ],

@@ -213,12 +213,12 @@ def test_parts_conditions_links_and_deliveries_in_the_workbook(ctx):
         "stops>=10",
         "stops>20",
     )
-    link = (bus["标准指标"], bus["标准计量"], bus["标准单位"], bus["标准分项"])
+    link = (bus["标准指标"], bus["标准指标名称"], bus["标准单位"], bus["标准分项"])
     assert link == ("14", "公交电子站牌覆盖率", "%", "stops")
     rules = _cells(wb["指标"], "wh-i40")  # a level-only link: no unit
-    assert (rules["标准指标"], rules["标准计量"], rules["标准单位"]) == ("40", "制度机制", None)
+    assert (rules["标准指标"], rules["标准指标名称"], rules["标准单位"]) == ("40", "制度机制", None)
     cloud = _cells(wb["指标"], "wh-i22")  # not linked
-    assert (cloud["标准指标"], cloud["标准计量"], cloud["分项"]) == (None, None, None)
+    assert (cloud["标准指标"], cloud["标准指标名称"], cloud["分项"]) == (None, None, None)
     sharing = _cells(wb["任务与里程碑"], "wh-p07-2020")
     assert sharing["目标"] == "数据共享水平>=90% → wh-i17; 数据开放水平>=90% → wh-i18"
     data, errors = check_xlsx(_save(wb), "w.xlsx")
@@ -238,7 +238,7 @@ def test_a_count_to_rate_link_in_a_workbook_is_refused_at_its_cell(ctx):
     wb = openpyxl.load_workbook(io.BytesIO(plan_to_xlsx("weihai-1313")))
     inds = wb["指标"]
     row = _row(inds, "wh-i22")
-    for header, value in (("标准指标", "33"), ("标准计量", "企业上云率"), ("标准单位", "家")):
+    for header, value in (("标准指标", "33"), ("标准指标名称", "企业上云率"), ("标准单位", "家")):
         inds.cell(row, _find(inds, header), value)
     bus = _row(inds, "wh-i04")
     inds.cell(bus, _find(inds, "分项"), "realtime 公共汽电车来车实时预报率")
