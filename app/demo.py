@@ -205,7 +205,8 @@ def _indicator_values(plan: Plan, users: dict[str, User]) -> None:
     indicators = db.session.scalars(
         select(Indicator).where(Indicator.plan_id == plan.id).order_by(Indicator.position)
     ).all()
-    # The standard's input kind decides the shape of a value (spec/scoring.md).
+    # The standard's input kind decides the shape of a value (spec/scoring.md); a
+    # compound plan indicator's value is stored per part.
     kinds = {row["number"]: row["input"] for row in load_standard(plan.standard_code)["indicators"]}
     waiting = 0  # a few department submissions wait in the review queue
     for ind in indicators:
@@ -215,9 +216,12 @@ def _indicator_values(plan: Plan, users: dict[str, User]) -> None:
             continue
         target = ind.four_star_value
         last_share = 0.0
+        shares = {}  # per part, for a compound indicator
         for as_of, share in ((date(2020, 12, 31), rng.uniform(0.55, 0.95)), (date(2021, 3, 1), None)):
             if kind == "deduction":  # 失泄密 incidents
                 value_number, value_json = 0.0, None
+            elif ind.parts:
+                value_number, value_json = None, _per_part(ind, rng, shares)
             elif target is None or kind in LEVEL_INPUTS:
                 value_number, value_json = None, {"level": rng.randint(2, 4)}
             else:
@@ -244,13 +248,45 @@ def _indicator_values(plan: Plan, users: dict[str, User]) -> None:
             waiting += _submitted_value(ind, users, value_number, value_json)
 
 
+def _part_targets(ind: Indicator) -> dict:
+    """Each part's four-star condition (else its five-star one): {part: (op, value)}."""
+    out = {}
+    for band in ("five_star", "four_star"):  # four-star wins
+        cell = ind.cell(band)
+        if cell["op"] is None or cell["part"] is None:
+            continue
+        for c in [{"part": cell["part"], "op": cell["op"], "value": cell["value"]}, *(cell["and"] or [])]:
+            out[c["part"]] = (c["op"], c["value"])
+    return out
+
+
+def _per_part(ind: Indicator, rng: random.Random, shares: dict) -> dict:
+    """A plausible per-part value: each part at a share of its target that grows from
+    the first measurement to the next; counts are whole numbers."""
+    targets = _part_targets(ind)
+    value = {}
+    for part in ind.parts:
+        op, target = targets.get(part["key"], (">=", 1))
+        share = shares.get(part["key"])
+        share = rng.uniform(0.55, 0.95) if share is None else min(1.15, share + rng.uniform(0.0, 0.2))
+        shares[part["key"]] = share
+        x = target * share if op in (">=", ">") else target / share
+        value[part["key"]] = _round_like(x, part["unit"])
+    return value
+
+
 def _submitted_value(ind: Indicator, users: dict[str, User], value_number, value_json) -> int:
     """A department's newer value waiting for review, where the department has a demo account."""
     dept_ids = {d.id for d in ind.departments}
     author = next((u for u in users.values() if u.role == "department" and u.department_id in dept_ids), None)
     if author is None:
         return 0
-    if value_json is not None:
+    if value_json is not None and ind.parts:
+        units = {p["key"]: p["unit"] for p in ind.parts}
+        value_json = {
+            k: _round_like(max(x * 1.05, x + (units[k] != "%")), units[k]) for k, x in value_json.items()
+        }
+    elif value_json is not None:
         value_number, value_json = None, {"level": min(5, value_json["level"] + 1)}
     else:
         better = value_number / 1.05 if ind.four_star_op in ("<=", "<") else value_number * 1.05  # ranks

@@ -5,7 +5,8 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import IndicatorValue, Milestone, ProgressReport, User
+from app.forecasting.known import standard_values
+from app.models import Indicator, IndicatorValue, Milestone, Plan, ProgressReport, User
 from tests.conftest import login
 
 TABLES = (Milestone, ProgressReport, IndicatorValue, User)
@@ -30,6 +31,7 @@ def test_demo_load_twice_and_what_it_shows(app, client):
         assert first["IndicatorValue"] > 0
         roles = set(db.session.scalars(select(User.role)))
         assert roles == {"plan_office", "department", "leading_group", "province", "admin"}
+        _compound_values_are_per_part()
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     with app.app_context():
         assert _counts() == first
@@ -39,3 +41,25 @@ def test_demo_load_twice_and_what_it_shows(app, client):
     page = client.get("/review").get_data(as_text=True)
     assert "演示数据" in page and "待审核的进展汇报" in page
     app.extensions.pop("starpath_demo", None)
+
+
+def _compound_values_are_per_part():
+    """A compound indicator's demo values hold each part (counts whole, rates within 0–100);
+    only the linked part reaches the standard."""
+    compound = [i for i in db.session.scalars(select(Indicator)) if i.parts]
+    assert len(compound) == 10
+    seen = 0
+    for ind in compound:
+        units = {p["key"]: p["unit"] for p in ind.parts}
+        for row in ind.values:
+            seen += 1
+            assert row.value_number is None and set(row.value_json) == set(units), ind.key
+            for key, x in row.value_json.items():
+                assert 0 <= x <= (100 if units[key] == "%" else 10**6), (ind.key, key)
+                assert units[key] == "%" or x == int(x), (ind.key, key)
+    assert seen >= 10
+    plan = db.session.scalar(select(Plan).where(Plan.code == "weihai-1313"))
+    values, sources = standard_values(plan, date(2021, 3, 15))
+    bus = db.session.scalar(select(Indicator).where(Indicator.plan_id == plan.id, Indicator.key == "wh-i04"))
+    latest = [r for r in bus.values if r.state == "approved"][-1].value_json
+    assert values["14"] == latest["stops"] and sources["14"]["part"] == "stops"

@@ -3,11 +3,16 @@
 Rules:
 - Per indicator and band (4, 5) with a target: the latest value approved and known
   on as_of whose own date is on or before min(band due, as_of) is compared with
-  the band's op/value -> "met" / "not_met"; no such value -> "no_value".
+  the band's conditions -> "met" / "not_met"; no such value -> "no_value".
+- The conditions of a cell: its op/value, on the cell's `part` for a compound
+  indicator (one with parts), plus its `and` conditions on the other parts; all of
+  them must hold. A per-part value lacking a part a condition needs, or a plain
+  number on a compound indicator, is "unknown". Each entry lists its conditions with
+  the actual part values (`conditions`).
 - A descriptive target (value null): "met" if a {"level": n} value with n >= the
   band is present, "not_met" if a lower level is present, else (no value, or
-  not a level) "unknown". A
-  structured value other than a level on a numeric target is "unknown".
+  not a level) "unknown". A level value meets any target of its band or below. A
+  structured value other than a level or the indicator's parts is "unknown".
 - Weighted attainment % = met weight / all weight * 100. Weights: the plan's
   weights for the band when it gives any (an indicator without one then weighs
   0), else equal weights. unknown and no_value count as not met.
@@ -17,34 +22,68 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.engines.scoring import OPS
+from app.engines.quantities import cell_conditions, is_number, meets
 from app.forecasting.known import is_direct, known_values, plan_indicators, value_of
-from app.models import Plan
+from app.models import Indicator, Plan
 
 BANDS = {4: "four_star", 5: "five_star"}
 RULES = (
-    "unknown（描述性目标无等级值）与 no_value（无已确认数值）均按未达成计；"
-    "计划给出权重时按权重（无权重的指标计 0），否则等权"
+    "unknown（描述性目标无等级值，或分项数值不全）与 no_value（无已确认数值）均按未达成计；"
+    "含多个分项的目标须各分项均达到；计划给出权重时按权重（无权重的指标计 0），否则等权"
 )
 
 
-def _number(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _status(op, target, value, stars):
+def _status(conditions, value, stars, parts: bool):
     level = value.get("level") if isinstance(value, dict) else None
-    if target is None or op is None:
-        if not _number(level):
+    if not conditions:
+        if not is_number(level):
             return "unknown"
         return "met" if level >= stars else "not_met"
     if value is None:
         return "no_value"
-    if _number(level) and set(value) == {"level"}:
+    if is_number(level) and set(value) == {"level"}:
         return "met" if level >= stars else "not_met"
-    if not _number(value):
+    if parts != isinstance(value, dict):  # a per-part value needs parts, and parts a per-part value
         return "unknown"
-    return "met" if OPS[op](value, target) else "not_met"
+    ok = meets(conditions, value)
+    return "unknown" if ok is None else "met" if ok else "not_met"
+
+
+def _conditions(ind: Indicator, prefix: str) -> list[dict]:
+    """The cell's conditions, each with the part's name and unit (None: the number itself)."""
+    part_map = ind.part_map
+    conds = cell_conditions(
+        getattr(ind, f"{prefix}_part"),
+        getattr(ind, f"{prefix}_op"),
+        getattr(ind, f"{prefix}_value"),
+        getattr(ind, f"{prefix}_and"),
+    )
+    out = []
+    for part, op, value in conds:
+        p = part_map.get(part, {})
+        out.append(
+            {
+                "part": part,
+                "name": p.get("name", ind.name),
+                "unit": p.get("unit", ind.unit),
+                "op": op,
+                "value": value,
+            }
+        )
+    return out
+
+
+def _judged(conditions: list[dict], value) -> list[dict]:
+    out = []
+    for c in conditions:
+        if c["part"] is None:
+            actual = value if is_number(value) else None
+        else:
+            actual = value.get(c["part"]) if isinstance(value, dict) else None
+            actual = actual if is_number(actual) else None
+        met = None if actual is None else meets([(None, c["op"], c["value"])], actual)
+        out.append({**c, "actual": actual, "met": met})
+    return out
 
 
 def _band_due(plan: Plan, stars: int):
@@ -62,6 +101,7 @@ def attainment(plan: Plan, as_of: date) -> dict:
             text, op, target = (getattr(ind, f"{prefix}_{k}") for k in ("target", "op", "value"))
             if text is None and target is None:
                 continue
+            conditions = _conditions(ind, prefix)
             due = getattr(ind, f"{prefix}_due") or _band_due(plan, stars) or as_of
             cutoff = min(due, as_of)
             known = [r for r in history.get(ind.id, []) if r.as_of <= cutoff]
@@ -77,7 +117,14 @@ def attainment(plan: Plan, as_of: date) -> dict:
                         "checked_at": cutoff.isoformat(),
                         "actual": value,
                         "actual_as_of": known[-1].as_of.isoformat() if known else None,
-                        "status": _status(op, target, value, stars),
+                        "part": getattr(ind, f"{prefix}_part"),
+                        "conditions": _judged(conditions, value),
+                        "status": _status(
+                            [(c["part"], c["op"], c["value"]) for c in conditions],
+                            value,
+                            stars,
+                            bool(ind.parts),
+                        ),
                         "weight": getattr(ind, f"weight_{prefix}"),
                     },
                 )

@@ -17,6 +17,9 @@ Rules (what "known on `as_of`" means):
   stamped at the clock's event time (app.clock.event_time).
 - Department on-time records on the date: done milestones finished by their due
   date are on time; done late, or still open past their due date, are late.
+- What a plan value feeds to the standard: standard_input() (the linked part of a
+  compound indicator, else the value itself); what a finished milestone delivers:
+  declared_deliveries() (only the values its targets declare, never a guess).
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import audit, clock
+from app.engines import quantities
 from app.engines.scoring import ScoringError, score
 from app.engines.standards import load_standard
 from app.extensions import db
-from app.models import Indicator, IndicatorValue, Plan
+from app.models import Indicator, IndicatorValue, Milestone, Plan
 
 DIRECT_TABLE = "标准直填"
 DIRECT_PREFIX = "std-"
@@ -92,11 +96,95 @@ def _points(std, number, value):
     return score(std, {number: value})["indicators"][number]["points"]
 
 
+def _standard_of(ind: Indicator) -> dict | None:
+    code = ind.plan.standard_code if ind.plan is not None else None
+    if not code:
+        return None
+    try:
+        return quantities.standard_of(code)
+    except ValueError:
+        return None
+
+
+def standard_input(ind: Indicator, raw):
+    """The value, in the standard's input form (spec/scoring.md), that `raw` (a stored
+    value of the plan indicator `ind`: a number or a dict) feeds to the standard
+    indicator `ind` is linked to; None when nothing can be fed.
+
+    - not linked, or no value: None;
+    - the link names a part (`ind.standard_part`: one measured quantity of a compound
+      plan indicator, e.g. 公交电子站牌覆盖率 of 公共交通来车实时预报率): that part's
+      number in the value {"realtime": 61.5, "stops": 12.0} -> 12.0; a value without
+      the part (or a bare number, or a level) feeds nothing;
+    - a compound plan indicator whose parts are the fields of the standard's compound
+      input (视频监控完善程度 -> coverage/intact): the value restricted to those fields,
+      or {"level": n} as it is;
+    - otherwise the value itself.
+    A result the scoring engine would refuse (wrong shape, a negative rate) is None.
+    """
+    if raw is None or not ind.standard_indicator:
+        return None
+    std = _standard_of(ind)
+    if std is None:
+        return None
+    return quantities.feed(std, ind.standard_indicator, ind.standard_part, ind.parts, raw)
+
+
+def _latest_value(ind: Indicator, as_of: date | None):
+    rows = known_values([ind.id], as_of or clock.today()).get(ind.id, [])
+    return value_of(rows[-1]) if rows else None
+
+
+def declared_values(milestone: Milestone, ind: Indicator, as_of: date | None = None) -> list:
+    """The values `milestone`'s targets declare for the plan indicator `ind`, in the
+    plan indicator's own form (a number; per part for a compound indicator).
+
+    A target declares a value when it names the indicator (`indicator`, and `part`
+    for a compound one); the loader allows one per indicator and part in a milestone.
+    Targets on parts make one value: the declared parts laid over the latest value
+    known on `as_of` (default: the clock's today) when that is a per-part value, else
+    the declared parts alone. [] when the milestone declares nothing for `ind`.
+    """
+    targets = [t for t in milestone.targets or [] if t.get("indicator") == ind.key]
+    if not targets:
+        return []
+    whole = [t["value"] for t in targets if t.get("part") is None]
+    if whole:
+        return whole[:1]
+    declared = {t["part"]: t["value"] for t in targets}
+    latest = _latest_value(ind, as_of)
+    if isinstance(latest, dict) and "level" not in latest:
+        return [{**latest, **declared}]
+    return [declared]
+
+
+def declared_deliveries(milestone: Milestone, ind: Indicator, as_of: date | None = None) -> list:
+    """The values `milestone` delivers to the standard indicator `ind` feeds, in the
+    standard's input form: declared_values() passed through standard_input().
+
+    So a milestone that declares nothing delivers nothing (the forecast lists such a
+    link as an assumption, it does not guess a value); a declared part that is not the
+    linked one (来车实时预报率 when 电子站牌覆盖率 feeds the standard) delivers nothing
+    to the standard; for a compound standard input with one field declared (服务部门数
+    of 公共安全视频图像应用), the field is merged into the latest known structured
+    value (known on `as_of`, default the clock's today), and when there is none the
+    delivery is skipped. An unlinked indicator has no deliveries.
+    """
+    out = []
+    for raw in declared_values(milestone, ind, as_of):
+        value = standard_input(ind, raw)
+        if value is not None:
+            out.append(value)
+    return out
+
+
 def standard_values(plan: Plan, as_of: date) -> tuple[dict, dict]:
     """(values object for the plan's standard, sources per standard number) known on as_of.
 
-    Several indicators on one number: the one scoring more points (ties: tracked
-    before direct, then plan order). Values the engine rejects are skipped.
+    Each plan indicator feeds what standard_input() says (a compound indicator only
+    its linked part). Several indicators on one number: the one scoring more points
+    (ties: tracked before direct, then plan order). Values nothing can be fed from
+    are skipped.
     """
     if not plan.standard_code:
         return {}, {}
@@ -109,17 +197,22 @@ def standard_values(plan: Plan, as_of: date) -> tuple[dict, dict]:
         row, number = latest.get(ind.id), ind.standard_indicator
         if row is None:
             continue
+        value = standard_input(ind, value_of(row))
+        if value is None:
+            continue
         try:
-            points = _points(std, number, value_of(row))
+            points = _points(std, number, value)
         except ScoringError:
             continue
         if number in sources and sources[number]["points"] >= points:
             continue
-        values[number] = value_of(row)
+        values[number] = value
         sources[number] = {
             "indicator_id": ind.id,
             "indicator_key": ind.key,
             "indicator_name": ind.name,
+            "part": ind.standard_part,
+            "part_name": ind.part_map.get(ind.standard_part, {}).get("name") if ind.standard_part else None,
             "value_id": row.id,
             "as_of": row.as_of.isoformat(),
             "direct": is_direct(ind),
@@ -154,6 +247,8 @@ def set_direct_value(plan: Plan, number: str, value, user, as_of: date) -> Indic
             unit=spec["unit"],
             star=spec["star"],
             standard_indicator=number,
+            standard_quantity=spec["name"],
+            standard_unit=spec["unit"],
             position=DIRECT_POSITION + int(number),
         )
         db.session.add(ind)

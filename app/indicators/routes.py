@@ -28,6 +28,7 @@ from workflows.forecast_recompute import request_recompute
 
 STALE_VALUE = "该指标数值已被他人处理或修改，您的操作未生效。请刷新页面查看最新状态。"
 STATUS_LABELS = {"met": "已达标", "not_met": "未达标", "unknown": "无法判断", "no_value": "暂无数值"}
+OP_LABELS = {">=": "≥", ">": "＞", "<=": "≤", "<": "＜", "==": "＝"}
 BANDS = ((4, "four_star", "四星"), (5, "five_star", "五星"))
 
 
@@ -61,6 +62,8 @@ def _bands(ind: Indicator, status: dict | None) -> dict[int, dict]:
             "due": due,
             "status": entry["status"] if entry else "unknown",
             "weight": getattr(ind, f"weight_{prefix}"),
+            # per-part conditions of a compound target (all must hold), with the actual values
+            "conditions": entry["conditions"] if entry and ind.parts else [],
         }
     return out
 
@@ -156,6 +159,8 @@ def _render_indicator(ind: Indicator, form: ValueForm, posted=None, value_errors
         value_of=_value_of,
         states=VALUE_STATES,
         status_labels=STATUS_LABELS,
+        op_labels=OP_LABELS,
+        fmt_number=values.fmt_number,
         direct=is_direct(ind),
     )
 

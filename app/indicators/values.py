@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from app.engines.quantities import input_fields
 from app.engines.scoring import ScoringError, score
 from app.engines.standards import load_standard
 
@@ -22,6 +23,7 @@ KIND_LABELS = {
     "pilots": "试点数量",
     "parks": "园区数量",
     "deduction": "扣分项（事件起数）",
+    "plan_parts": "多个分项（目标须各分项均达到）",
 }
 COLUMNS = ("一星", "二星", "三星", "四星", "五星")
 PART_LABELS = {
@@ -85,6 +87,8 @@ class EntrySpec:
     standard: dict | None = None  # the loaded standard, when the indicator maps to one
     std: dict | None = None  # the standard indicator
     notes: list[str] = field(default_factory=list)
+    feed_part: str | None = None  # the part of a per-part value that feeds the standard
+    levels_enterable: bool = True  # False: the levels only show the standard's columns
 
     @property
     def number(self) -> str | None:
@@ -96,7 +100,7 @@ class EntrySpec:
 
     @property
     def level_allowed(self) -> bool:
-        return bool(self.levels)
+        return bool(self.levels) and self.levels_enterable
 
     def label(self, name: str) -> str:
         return next((f.label for f in self.fields if f.name == name), name)
@@ -180,13 +184,47 @@ def _is_descriptive(ind) -> bool:
     return has_text and ind.four_star_value is None and ind.five_star_value is None
 
 
+def _parts_spec(ind, standard: dict | None, std: dict | None) -> EntrySpec:
+    """One field per measured part of a compound plan indicator; where the link names a
+    part, only that part is checked against (and scored by) the standard."""
+    fields = tuple(Field(p["key"], _with_unit(p["name"], p["unit"]), p["unit"]) for p in ind.parts)
+    names = "、".join(p["name"] for p in ind.parts)
+    notes = [f"分别填写各分项：{names}。计划目标须各分项均达到。"]
+    name = f"指标“{ind.name}”"
+    feed = ind.standard_part if std is not None else None
+    if feed is not None:
+        part = ind.part_map.get(feed, {})
+        notes.append(f"其中“{part.get('name', feed)}”计入标准第 {std['number']} 项（{std['name']}）。")
+        name = f"{name}（标准第 {std['number']} 项）"
+    return EntrySpec(
+        name,
+        "plan_parts",
+        ind.unit,
+        fields,
+        levels=_standard_levels(std) if feed else (),
+        standard=standard if feed else None,
+        std=std if feed else None,
+        notes=notes,
+        feed_part=feed,
+        levels_enterable=False,
+    )
+
+
 def entry_spec(ind, standard: dict | None) -> EntrySpec:
-    """The entry spec of a plan indicator: its standard indicator's input kind when it maps
-    to one; otherwise a number, or a level where its targets are descriptive."""
+    """The entry spec of a plan indicator: one field per part for a compound one (unless
+    its parts are the fields of its standard indicator's compound input); its standard
+    indicator's input kind when it maps to one; otherwise a number, or a level where
+    its targets are descriptive."""
     name = f"指标“{ind.name}”"
     std = None
     if standard is not None and ind.standard_indicator:
         std = next((i for i in standard["indicators"] if i["number"] == ind.standard_indicator), None)
+    parts = getattr(ind, "parts", None)
+    whole_compound = (
+        std is not None and not getattr(ind, "standard_part", None) and input_fields(std) is not None
+    )
+    if parts and not whole_compound:
+        return _parts_spec(ind, standard, std)
     if std is not None:
         return standard_spec(standard, std, name=f"{name}（标准第 {std['number']} 项）")
     if _is_descriptive(ind):
@@ -239,6 +277,16 @@ def read_value(spec: EntrySpec, form) -> int | float | dict:
 
 def _read_fields(spec: EntrySpec, raw: dict, errors: list[str]):
     by_name = {f.name: f for f in spec.fields}
+    if spec.kind == "plan_parts":
+        missing = [f.label for f in spec.fields if not raw[f.name]]
+        if missing:
+            errors.append(f"各分项须全部填写，缺少：{'、'.join(missing)}。")
+            return None
+        out = {f.name: _number(spec, f, raw[f.name], errors) for f in spec.fields}
+        for f in spec.fields:
+            if out[f.name] is not None and out[f.name] < 0:
+                errors.append(f"{f.label.split('（')[0]}不能为负数，收到 {raw[f.name]}。")
+        return out
     if spec.kind == "parts":
         parts = [f for f in spec.fields if f.name != "value"]
         given = [f for f in parts if raw[f.name]]
@@ -299,6 +347,8 @@ _PROBLEMS = [
 def _label_of(spec: EntrySpec, what: str) -> str:
     if what == "incident count":
         return "失泄密事件起数"
+    if what == "value" and spec.feed_part:
+        return spec.label(spec.feed_part).split("（")[0]
     if what == "value":
         return spec.label("value").split("（")[0] if spec.fields else "数值"
     return spec.label(what).split("（")[0]
@@ -323,6 +373,10 @@ def validate(spec: EntrySpec, value) -> dict | None:
     {"points", "level"} it would earn (None for an indicator without a standard)."""
     if spec.std is None:
         return None
+    if spec.feed_part is not None:  # only the linked part is the standard's quantity
+        if not isinstance(value, dict) or spec.feed_part not in value:
+            return None
+        value = value[spec.feed_part]
     try:
         result = score(spec.standard, {spec.number: value})
     except ScoringError as exc:

@@ -42,18 +42,32 @@ class Indicator(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(256))
     definition: Mapped[str] = mapped_column(Text, default="")
     unit: Mapped[str | None] = mapped_column(String(32))
+    # A compound target's measured quantities: [{"key", "name", "unit"}, ...]; a value
+    # of such an indicator is stored per part ({"realtime": 61.5, "stops": 12.0}).
+    parts: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     star: Mapped[bool] = mapped_column(default=False)
     four_star_target: Mapped[str | None] = mapped_column(Text)
     four_star_op: Mapped[str | None] = mapped_column(String(4))
     four_star_value: Mapped[float | None] = mapped_column(Float)
+    # With parts: the part op/value is on, and further conditions [{"part", "op", "value"}]
+    # that must hold as well.
+    four_star_part: Mapped[str | None] = mapped_column(String(32))
+    four_star_and: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     four_star_due: Mapped[date | None]
     five_star_target: Mapped[str | None] = mapped_column(Text)
     five_star_op: Mapped[str | None] = mapped_column(String(4))
     five_star_value: Mapped[float | None] = mapped_column(Float)
+    five_star_part: Mapped[str | None] = mapped_column(String(32))
+    five_star_and: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     five_star_due: Mapped[date | None]
     weight_four_star: Mapped[float | None] = mapped_column(Float)
     weight_five_star: Mapped[float | None] = mapped_column(Float)
+    # The link to the plan's standard: the standard indicator's number, the quantity
+    # it measures and its unit (as the standard names them), and which part feeds it.
     standard_indicator: Mapped[str | None] = mapped_column(String(16))
+    standard_quantity: Mapped[str | None] = mapped_column(String(256))
+    standard_unit: Mapped[str | None] = mapped_column(String(32))
+    standard_part: Mapped[str | None] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(default=0)
 
     plan = relationship("Plan")
@@ -64,6 +78,15 @@ class Indicator(TimestampMixin, db.Model):
     values: Mapped[list[IndicatorValue]] = relationship(
         back_populates="indicator", order_by="IndicatorValue.as_of"
     )
+
+    @property
+    def part_map(self) -> dict:
+        """{part key: {"key", "name", "unit"}} in the plan's order (empty without parts)."""
+        return {p["key"]: p for p in self.parts or []}
+
+    def cell(self, band: str) -> dict:
+        """One target cell ("four_star" / "five_star") as the plan file writes it."""
+        return {k: getattr(self, f"{band}_{k}") for k in ("target", "op", "value", "part", "and", "due")}
 
 
 class IndicatorValue(db.Model):

@@ -160,16 +160,39 @@ def _tree(book: Book, rows: list[Row]) -> list[dict]:
 
 
 def _band(row: Row, band: str) -> dict | None:
-    fields = ("target", "op", "value", "due")
+    fields = ("target", "op", "value", "part", "and", "due")
     if all(row.raw(f"{band}.{f}") is None for f in fields):
         return None
     op = row.text(f"{band}.op")
-    return {
+    cell = {
         "target": row.text(f"{band}.target"),
         "op": op.strip() if op else None,
         "value": row.number(f"{band}.value"),
         "due": row.date(f"{band}.due"),
     }
+    part = row.text(f"{band}.part")
+    if part is not None:
+        cell["part"] = part.strip()
+    text = row.text(f"{band}.and")
+    if text:
+        conditions = L.parse_conditions(text)
+        if conditions is None:
+            row.err(f"{band}.and", f"“{text}” 无法解析（应为 分项键>=数值; … 或 JSON 列表）")
+        else:
+            cell["and"] = conditions
+    return cell
+
+
+def _link(row: Row) -> dict | None:
+    """The link to the standard: null when its four cells are empty."""
+    fields = ("indicator", "quantity", "unit", "part")
+    if all(row.raw(f"standard.{f}") is None for f in fields):
+        return None
+    link = {f: row.text(f"standard.{f}") for f in ("indicator", "quantity", "unit")}
+    part = row.text("standard.part")
+    if part is not None:
+        link["part"] = part.strip()
+    return link
 
 
 def _indicators(book: Book, rows: list[Row]) -> list[dict]:
@@ -177,13 +200,20 @@ def _indicators(book: Book, rows: list[Row]) -> list[dict]:
     for i, row in enumerate(rows):
         book.where[f"indicators[{i}]"] = (L.INDS, row.line, row.columns)
         ind = {f: row.text(f) for f in ("key", "table", "category", "number", "name", "definition", "unit")}
+        text = row.text("parts")
+        if text:
+            parts = L.parse_parts(text)
+            if parts is None:
+                row.err("parts", f"“{text}” 无法解析（应为 键=名称|单位; … 或 JSON 列表）")
+            else:
+                ind["parts"] = parts
         ind["star"] = row.flag("star", TRUE_STAR)
         for band in L.BANDS:
             ind[band] = _band(row, band)
         for band in L.BANDS:
             ind[f"weight_{band}"] = row.number(f"weight_{band}")
         ind["departments"] = row.names("departments")
-        ind["standard_indicator"] = row.text("standard_indicator")
+        ind["standard"] = _link(row)
         out.append(ind)
     return out
 

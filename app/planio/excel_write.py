@@ -111,12 +111,15 @@ def _tree_rows(plan: dict) -> list[list]:
 
 def _indicator_row(ind: dict) -> list:
     row = [ind[f] for f in ("key", "table", "category", "number", "name", "definition", "unit")]
+    row.append(L.parts_text(ind["parts"]))
     row.append(L.STAR if ind["star"] else None)
     for band in L.BANDS:
         cell = ind[band] or {}
-        row += [cell.get("target"), cell.get("op"), cell.get("value"), _date(cell.get("due"))]
+        row += [cell.get("target"), cell.get("op"), cell.get("value"), cell.get("part")]
+        row += [L.conditions_text(cell.get("and")), _date(cell.get("due"))]
     row += [ind["weight_four_star"], ind["weight_five_star"], L.SEP.join(ind["departments"])]
-    row.append(ind["standard_indicator"])
+    link = ind["standard"] or {}
+    row += [link.get("indicator"), link.get("quantity"), link.get("unit"), link.get("part")]
     return row
 
 

@@ -37,12 +37,25 @@ def get_plan(code: str) -> Plan:
 
 
 def _cell(ind: Indicator, band: str) -> dict:
+    more = getattr(ind, f"{band}_and")
     return {
         "target": getattr(ind, f"{band}_target"),
         "value": _num(getattr(ind, f"{band}_value")),
         "op": getattr(ind, f"{band}_op"),
+        "part": getattr(ind, f"{band}_part"),
+        "and": [{**c, "value": _num(c["value"])} for c in more] if more else None,
         "due": _iso(getattr(ind, f"{band}_due")),
     }
+
+
+def _link(ind: Indicator) -> dict | None:
+    """The link to the standard as the plan file writes it (part only where one feeds it)."""
+    if ind.standard_indicator is None:
+        return None
+    link = {"indicator": ind.standard_indicator, "quantity": ind.standard_quantity, "unit": ind.standard_unit}
+    if ind.standard_part is not None:
+        link["part"] = ind.standard_part
+    return link
 
 
 def _indicator(ind: Indicator) -> dict:
@@ -54,13 +67,14 @@ def _indicator(ind: Indicator) -> dict:
         "name": ind.name,
         "definition": ind.definition,
         "unit": ind.unit,
+        "parts": ind.parts,
         "star": ind.star,
         "four_star": _cell(ind, "four_star"),
         "five_star": _cell(ind, "five_star"),
         "weight_four_star": ind.weight_four_star,
         "weight_five_star": ind.weight_five_star,
         "departments": _names(ind.departments),
-        "standard_indicator": ind.standard_indicator,
+        "standard": _link(ind),
     }
 
 
@@ -195,6 +209,8 @@ def show_counts(code: str) -> dict:
         )
 
     departments = db.session.scalar(select(func.count()).select_from(_department_ids(plan)))
+    inds = db.session.scalars(select(Indicator).where(Indicator.plan_id == plan.id)).all()
+    targets = db.session.scalars(select(Milestone.targets).where(Milestone.plan_id == plan.id)).all()
     return {
         "code": plan.code,
         "nodes": count(PlanNode),
@@ -203,4 +219,10 @@ def show_counts(code: str) -> dict:
         "indicators": count(Indicator),
         "departments": departments,
         "dependencies": count(Dependency),
+        # indicators linked to a standard indicator (by a part: part_links), compound
+        # indicators, and milestone targets that declare the value they deliver
+        "standard_links": sum(i.standard_indicator is not None for i in inds),
+        "part_links": sum(i.standard_part is not None for i in inds),
+        "compound_indicators": sum(bool(i.parts) for i in inds),
+        "declared_deliveries": sum(1 for ts in targets for t in ts or [] if t.get("indicator")),
     }

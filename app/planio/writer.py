@@ -35,6 +35,15 @@ KIND_LABELS = {
 VERBS = {"create": "新建", "update": "更新", "delete": "删除"}
 
 
+def _parts(parts) -> list[dict] | None:
+    """Parts as stored: each {key, name, unit}, in the file's order."""
+    return [{"key": p["key"], "name": p["name"], "unit": p.get("unit")} for p in parts] if parts else None
+
+
+def _conditions(conds) -> list[dict] | None:
+    return [{"part": c["part"], "op": c["op"], "value": c["value"]} for c in conds] if conds else None
+
+
 class PlanWriter:
     def __init__(self, data: dict, filename: str):
         self.data = data
@@ -193,14 +202,21 @@ class PlanWriter:
                 "star": bool(spec.get("star", False)),
                 "weight_four_star": spec.get("weight_four_star"),
                 "weight_five_star": spec.get("weight_five_star"),
-                "standard_indicator": spec.get("standard_indicator"),
+                "parts": _parts(spec.get("parts")),
                 "position": position,
             }
+            link = spec.get("standard") or {}
+            values["standard_indicator"] = link.get("indicator")
+            values["standard_quantity"] = link.get("quantity")
+            values["standard_unit"] = link.get("unit")
+            values["standard_part"] = link.get("part")
             for band in ("four_star", "five_star"):
                 cell = spec[band] or {}
                 values[f"{band}_target"] = cell.get("target")
                 values[f"{band}_op"] = cell.get("op")
                 values[f"{band}_value"] = cell.get("value")
+                values[f"{band}_part"] = cell.get("part")
+                values[f"{band}_and"] = _conditions(cell.get("and"))
                 values[f"{band}_due"] = as_date(cell.get("due"))
             ids = self._dept_ids(spec["departments"])
             links = [

@@ -21,6 +21,7 @@ KEY_RE = re.compile(r"^[a-z0-9-]+$")
 OPS = {">=", ">", "<=", "<", "==", None}
 DEPT_KINDS = {"government", "enterprise", "party", "judicial", "public_institution"}
 NODE_KINDS = {"center", "system", "program", "framework", "task", "project", "group"}
+TARGET_KEYS = {"metric", "op", "value", "unit", "indicator", "part"}
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +158,10 @@ def test_milestone_targets_shape(milestones, plan):
     ind_keys = {i["key"] for i in plan["indicators"]}
     for key, (m, _) in milestones.items():
         for t in m.get("targets", []) or []:
-            assert set(t) == {"metric", "op", "value", "unit"}, key
+            assert {"metric", "op", "value", "unit"} <= set(t) <= TARGET_KEYS, key
             assert t["op"] in OPS - {None} and isinstance(t["value"], (int, float)), key
+            if "indicator" in t:  # a declared delivery names one of the milestone's indicators
+                assert t["indicator"] in m["indicators"], key
         for ik in m.get("indicators", []) or []:
             assert ik in ind_keys, (key, ik)
 
@@ -260,9 +263,9 @@ def test_indicator_shape(plan):
             assert cell["op"] in OPS
             assert (cell["op"] is None) == (cell["value"] is None)
             assert cell["target"]
-        if i["standard_indicator"] is not None:
-            assert 1 <= int(i["standard_indicator"]) <= 49
-            std.append(i["standard_indicator"])
+        if i["standard"] is not None:
+            assert 1 <= int(i["standard"]["indicator"]) <= 49
+            std.append(i["standard"]["indicator"])
     assert len(std) == len(set(std))
 
 
@@ -271,7 +274,13 @@ def test_indicator_shape(plan):
     [
         ("电子证照使用率", (">=", 80), (">", 85), ["市行政审批服务局"], "13"),
         ("政务服务类APP应用", ("<=", 6), ("<=", 3), ["市大数据中心"], "17"),
-        ("公共交通来车实时预报率", (">=", 90), (">=", 100), ["市交通运输局", "威海公交集团"], "14"),
+        (
+            "公共交通来车实时预报率",
+            (">=", 90),
+            (">=", 100),
+            ["市交通运输局", "威海公交集团"],
+            ("14", "stops"),
+        ),
         ("智慧校园覆盖率", (">=", 60), (">=", 80), ["市教育局"], None),
         (
             "家庭能源自动化采集覆盖率",
@@ -305,7 +314,7 @@ def test_indicator_shape(plan):
             ["威海移动公司", "威海联通公司", "威海电信公司", "威海广电网络公司"],
             "2",
         ),
-        ("气象自动监测点覆盖情况", ("<", 5), ("<", 3), ["市气象局"], "3"),
+        ("气象自动监测点覆盖情况", ("<", 5), ("<", 3), ["市气象局"], None),  # spacing, not a share
         (
             "5G网络覆盖率",
             (">=", 80),
@@ -325,7 +334,7 @@ def test_indicator_shape(plan):
             (">=", 200),
             (">", 300),
             ["市发展改革委", "市财政局", "市工业和信息化局", "市商务局", "市科技局"],
-            "44",
+            None,  # a count, the standard's 44 a ratio
         ),
         ("信息安全", None, None, ["市委网信办", "市公安局", "市大数据中心"], "45"),
         ("智慧社区覆盖率", (">=", 30), (">", 50), ["市民政局", "市住房城乡建设局", "市大数据中心"], "49"),
@@ -339,7 +348,12 @@ def test_indicator_spot_checks(indicators, name, four, five, depts, std):
         else:
             assert (cell["op"], cell["value"]) == want
     assert i["departments"] == depts
-    assert i["standard_indicator"] == std
+    link = i["standard"]
+    if std is None:
+        assert link is None
+    else:
+        number, part = std if isinstance(std, tuple) else (std, None)
+        assert (link["indicator"], link.get("part")) == (number, part)
 
 
 # ------------------------------------------------------------------ milestone spot checks

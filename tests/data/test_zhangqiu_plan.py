@@ -197,7 +197,9 @@ def test_milestone_dates_against_text(milestones):
     # 到 2021 年实现智慧社区覆盖率达 40%
     m = milestones["zq-t16-2021"]
     assert m["due"] == D4 and m["lead"] == "区住房和城乡建设局"
-    assert m["targets"] == [{"metric": "智慧社区覆盖率", "op": ">=", "value": 40, "unit": "%"}]
+    assert m["targets"] == [
+        {"metric": "智慧社区覆盖率", "op": ">=", "value": 40, "unit": "%", "indicator": "zq-i44"}
+    ]
     assert m["indicators"] == ["zq-i44"]
     # 到 2021 年，电子警察监控点覆盖率达到 90%以上，交通路口实时信号配时系统比例达到 60%以上
     vals = {t["metric"]: t["value"] for t in milestones["zq-t09-2021"]["targets"]}
@@ -239,8 +241,8 @@ def test_indicator_fields(plan):
             assert c["op"] in OPS
             assert (c["op"] is None) == (c["value"] is None), i["number"]
         assert i["departments"]
-        s = i["standard_indicator"]
-        assert s is None or (isinstance(s, str) and 1 <= int(s) <= 52)
+        s = i["standard"]
+        assert s is None or (isinstance(s["indicator"], str) and 1 <= int(s["indicator"]) <= 52)
 
 
 def test_weight_sums(plan):
@@ -259,7 +261,7 @@ def test_spot_checks(ind):
     i = ind["1"]  # 电子证照使用率
     assert (i["four_star"]["op"], i["four_star"]["value"], i["weight_four_star"]) == (">=", 80, 2.5)
     assert (i["five_star"]["op"], i["five_star"]["value"], i["weight_five_star"]) == (">", 85, 3.0)
-    assert i["departments"] == ["区大数据局", "各相关部门"] and i["standard_indicator"] == "12"
+    assert i["departments"] == ["区大数据局", "各相关部门"] and i["standard"]["indicator"] == "12"
 
     i = ind["5"]  # 爱山东 分厅排名
     assert (i["four_star"]["op"], i["four_star"]["value"]) == ("<=", 50)
@@ -297,7 +299,7 @@ def test_spot_checks(ind):
         i["five_star"]["value"],
         i["weight_five_star"],
     ) == (50, 2.5, 80, 3.0)
-    assert i["standard_indicator"] == "11"
+    assert i["standard"]["indicator"] == "11"
 
     i = ind["38"]  # 资金投入★
     assert (i["four_star"]["value"], i["weight_four_star"]) == (2000, 5.0)
@@ -315,9 +317,8 @@ def test_spot_checks(ind):
     i = ind["44"]  # 智慧社区覆盖率
     assert (i["four_star"]["op"], i["four_star"]["value"], i["weight_four_star"]) == (">=", 40, 4.0)
     assert (i["five_star"]["op"], i["five_star"]["value"], i["weight_five_star"]) == (">", 80, 5.0)
-    assert (
-        i["departments"] == ["区住房和城乡建设局", "区大数据局", "各镇街"] and i["standard_indicator"] == "52"
-    )
+    assert i["departments"] == ["区住房和城乡建设局", "区大数据局", "各镇街"]
+    assert i["standard"]["indicator"] == "52"
 
     i = ind["45"]
     assert i["four_star"] is None and i["five_star"] is None

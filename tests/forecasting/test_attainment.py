@@ -85,3 +85,63 @@ def test_equal_weights_when_the_plan_gives_none(ctx):
     band = result["bands"]["4"]
     assert band["weighted"] is False and band["attainment_pct"] == 25.0
     assert (band["met"], band["not_met"], band["no_value"]) == (1, 2, 1)
+
+
+def _json(ind, as_of, value):
+    db.session.add(
+        IndicatorValue(
+            indicator_id=ind.id,
+            as_of=as_of,
+            value_json=value,
+            state="approved",
+            reviewed_at=datetime(as_of.year, as_of.month, as_of.day, 9),
+        )
+    )
+
+
+def test_a_compound_target_is_met_only_when_every_part_is(ctx):
+    build_world()
+    plan = db.session.scalar(select(Plan).where(Plan.code == "plan-b"))
+    bus = _ind(plan, "bus", value=90, text="公共汽电车来车实时预报率达到 90%，且公交电子站牌覆盖率达到 10%")
+    bus.parts = [
+        {"key": "realtime", "name": "公共汽电车来车实时预报率", "unit": "%"},
+        {"key": "stops", "name": "公交电子站牌覆盖率", "unit": "%"},
+    ]
+    bus.four_star_part = "realtime"
+    bus.four_star_and = [{"part": "stops", "op": ">=", "value": 10}]
+    ids = {}
+    for key, value in (
+        ("both", {"realtime": 92.0, "stops": 12.0}),
+        ("stops_short", {"realtime": 95.0, "stops": 8.0}),
+        ("realtime_short", {"realtime": 61.5, "stops": 12.0}),  # the 61.5%
+        ("one_part", {"stops": 12.0}),
+        ("plain", 61.5),
+        ("level", {"level": 4}),
+    ):
+        ind = _ind(plan, key, value=90)
+        for attr in ("parts", "four_star_part", "four_star_and", "four_star_target"):
+            setattr(ind, attr, getattr(bus, attr))
+        if isinstance(value, dict):
+            _json(ind, date(2021, 3, 1), value)
+        else:
+            _value(ind, date(2021, 3, 1), value)
+        ids[key] = ind.id
+    db.session.delete(bus)
+    db.session.commit()
+    result = attainment(plan, date(2021, 3, 15))
+    assert _statuses(result) == {
+        "both": "met",
+        "stops_short": "not_met",
+        "realtime_short": "not_met",
+        "one_part": "unknown",
+        "plain": "unknown",  # a single number on a two-part indicator: which part is it?
+        "level": "met",
+    }
+    row = next(r for r in result["indicators"] if r["key"] == "realtime_short")
+    assert [
+        (c["name"], c["op"], c["value"], c["actual"], c["met"]) for c in row["four_star"]["conditions"]
+    ] == [
+        ("公共汽电车来车实时预报率", ">=", 90, 61.5, False),
+        ("公交电子站牌覆盖率", ">=", 10, 12.0, True),
+    ]
+    assert result["bands"]["4"]["attainment_pct"] == round(100 * 2 / 6, 2)

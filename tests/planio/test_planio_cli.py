@@ -25,6 +25,10 @@ def test_load_export_show(app):
         "indicators",
         "departments",
         "dependencies",
+        "standard_links",
+        "part_links",
+        "compound_indicators",
+        "declared_deliveries",
     }
     assert (counts["projects"], counts["indicators"]) == (48, 49)
 
@@ -35,14 +39,21 @@ def test_load_export_show(app):
     assert plan["code"] == "zhangqiu-3n" and len(plan["indicators"]) == 45
     for ind in plan["indicators"]:
         for band in ("four_star", "five_star"):
-            assert set(ind[band]) == {"target", "value", "op", "due"}
+            assert set(ind[band]) == {"target", "value", "op", "part", "and", "due"}
             assert ind[band]["value"] is None or isinstance(ind[band]["value"], int | float)
         for weight in ("weight_four_star", "weight_five_star"):
             assert ind[weight] is None or isinstance(ind[weight], int | float)
         assert ind["name"] and ind["departments"]
-        assert "standard_indicator" in ind
-    unmapped = {i["number"] for i in plan["indicators"] if i["standard_indicator"] is None}
-    assert unmapped == {"4", "6", "12", "22", "24", "45"}
+        assert "standard" in ind and "parts" in ind
+    unmapped = {i["number"] for i in plan["indicators"] if i["standard"] is None}
+    # no counterpart in the county standard, or a different quantity (plans/README.md)
+    assert unmapped == {"4", "6", "12", "14", "18", "20", "22", "24", "38", "39", "42", "43", "45"}
+    bus = next(i for i in plan["indicators"] if i["number"] == "2")
+    link = {"indicator": "13", "quantity": "公交电子站牌覆盖率", "unit": "%", "part": "stops"}
+    assert bus["standard"] == link
+    assert [p["key"] for p in bus["parts"]] == ["realtime", "stops"]
+    assert bus["four_star"]["part"] == "realtime"
+    assert bus["four_star"]["and"] == [{"part": "stops", "op": ">=", "value": 10}]
     assert {"milestones", "nodes", "dependencies", "departments", "region", "targets"} <= set(plan)
     ms = plan["milestones"][0]
     assert {"lead", "co", "due", "baseline_due", "status", "percent", "targets", "indicators"} <= set(ms)

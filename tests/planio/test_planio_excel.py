@@ -196,3 +196,69 @@ def test_download_route(client, app):
     assert client.get("/plans/plan-b/export.xlsx").status_code == 200
     login(client, "police")
     assert client.get("/plans/plan-a/export.xlsx").status_code == 403  # as the plan page
+
+
+def _cells(ws, key: str) -> dict:
+    row = _row(ws, key)
+    return {c.value: ws.cell(row, c.column).value for c in ws[1]}
+
+
+def test_parts_conditions_links_and_deliveries_in_the_workbook(ctx):
+    assert load_files([WEIHAI]).ok
+    wb = openpyxl.load_workbook(io.BytesIO(plan_to_xlsx("weihai-1313")))
+    bus = _cells(wb["指标"], "wh-i04")
+    assert bus["分项"] == "realtime=公共汽电车来车实时预报率|%; stops=公交电子站牌覆盖率|%"
+    assert (bus["四星分项"], bus["四星附加条件"], bus["五星附加条件"]) == (
+        "realtime",
+        "stops>=10",
+        "stops>20",
+    )
+    link = (bus["标准指标"], bus["标准指标名称"], bus["标准单位"], bus["标准分项"])
+    assert link == ("14", "公交电子站牌覆盖率", "%", "stops")
+    rules = _cells(wb["指标"], "wh-i40")  # a level-only link: no unit
+    assert (rules["标准指标"], rules["标准指标名称"], rules["标准单位"]) == ("40", "制度机制", None)
+    cloud = _cells(wb["指标"], "wh-i22")  # not linked
+    assert (cloud["标准指标"], cloud["标准指标名称"], cloud["分项"]) == (None, None, None)
+    sharing = _cells(wb["任务与里程碑"], "wh-p07-2020")
+    assert sharing["目标"] == "数据共享水平>=90% → wh-i17; 数据开放水平>=90% → wh-i18"
+    data, errors = check_xlsx(_save(wb), "w.xlsx")
+    assert errors == []
+    bus = next(i for i in data["indicators"] if i["key"] == "wh-i04")
+    assert bus["four_star"]["and"] == [{"part": "stops", "op": ">=", "value": 10}]
+    assert bus["standard"] == {
+        "indicator": "14",
+        "quantity": "公交电子站牌覆盖率",
+        "unit": "%",
+        "part": "stops",
+    }
+
+
+def test_a_count_to_rate_link_in_a_workbook_is_refused_at_its_cell(ctx):
+    assert load_files([WEIHAI]).ok
+    wb = openpyxl.load_workbook(io.BytesIO(plan_to_xlsx("weihai-1313")))
+    inds = wb["指标"]
+    row = _row(inds, "wh-i22")
+    for header, value in (("标准指标", "33"), ("标准指标名称", "企业上云率"), ("标准单位", "家")):
+        inds.cell(row, _find(inds, header), value)
+    bus = _row(inds, "wh-i04")
+    inds.cell(bus, _find(inds, "分项"), "realtime 公共汽电车来车实时预报率")
+    inds.cell(bus, _find(inds, "五星附加条件"), "stops 超过 20")
+    before = counts()
+    report = import_xlsx(_save(wb), "w.xlsx")
+    assert not report.ok
+    messages = [str(e) for e in report.errors]
+    unit = _letter(inds, "标准单位")
+    assert (
+        f"w.xlsx: 指标!{unit}{row}: 标准单位: 家 is not the unit % of sd-city-2019 indicator 33 (企业上云率) "
+        "[indicators[21].standard.unit]" in messages
+    )
+    parts, more = _letter(inds, "分项"), _letter(inds, "五星附加条件")
+    assert any(
+        m.startswith(f"w.xlsx: 指标!{parts}{bus}: 分项 “realtime 公共汽电车来车实时预报率” 无法解析")
+        for m in messages
+    )
+    assert any(
+        m.startswith(f"w.xlsx: 指标!{more}{bus}: 五星附加条件 “stops 超过 20” 无法解析") for m in messages
+    )
+    db.session.remove()
+    assert counts() == before

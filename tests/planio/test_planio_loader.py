@@ -54,9 +54,19 @@ def test_both_plans_load(ctx):
         "indicators": 49,
         "departments": 47,
         "dependencies": 49,
+        "standard_links": 35,
+        "part_links": 2,
+        "compound_indicators": 5,
+        "declared_deliveries": 7,
     }
     zq = show_counts("zhangqiu-3n")
     assert (zq["projects"], zq["indicators"], zq["milestones"], zq["dependencies"]) == (22, 45, 29, 11)
+    assert (zq["standard_links"], zq["part_links"], zq["compound_indicators"], zq["declared_deliveries"]) == (
+        32,
+        1,
+        5,
+        7,
+    )
     # 40 listed, 38 referenced: 工信部 and 国家统计局 are only named in the text
     assert zq["departments"] == 38
     zhangqiu = db.session.scalar(select(Region).where(Region.name == "章丘区"))
@@ -118,7 +128,7 @@ def test_export_reproduces_the_file(ctx, path):
     empty = {"target": None, "value": None, "op": None, "due": None}
     for got, ind in zip(out["indicators"], data["indicators"], strict=True):
         for band in ("four_star", "five_star"):
-            assert got[band] == (ind[band] or empty)
+            assert got[band] == {"part": None, "and": None, **(ind[band] or empty)}
         same = {k: v for k, v in ind.items() if k not in ("four_star", "five_star", "table")}
         assert {k: got[k] for k in same} == same
         assert got["table"] == ind["table"]

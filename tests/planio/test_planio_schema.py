@@ -97,14 +97,14 @@ def test_longer_cycle_is_named_once(zq):
 
 def test_standard_and_cells(zq):
     data = copy.deepcopy(zq)
-    data["indicators"][0]["standard_indicator"] = "99"
-    data["indicators"][1]["standard_indicator"] = 13
+    data["indicators"][0]["standard"] = {"indicator": "99", "quantity": "电子证照使用率", "unit": "%"}
+    data["indicators"][1]["standard"]["indicator"] = 13
     data["indicators"][2]["five_star"]["op"] = None
     data["indicators"][5]["weight_four_star"] = -1
     data["indicators"][6]["name"] = "长" * 300
     got = problems(data)
-    assert got["indicators[0].standard_indicator"] == "the standard has no indicator '99'"
-    assert got["indicators[1].standard_indicator"] == "expected str, got int 13"
+    assert got["indicators[0].standard.indicator"] == "the standard sd-county-2019 has no indicator '99'"
+    assert got["indicators[1].standard.indicator"] == "expected str, got int 13"
     assert got["indicators[2].five_star.op"] == "a numeric value needs an op"
     assert got["indicators[5].weight_four_star"] == "negative weight -1"
     assert got["indicators[6].name"] == "longer than 256 characters"

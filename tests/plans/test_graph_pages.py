@@ -98,7 +98,7 @@ def test_graph_json_matches_the_stored_run(client, stored, monkeypatch):
         assert node["critical"] == entry["critical"]
         assert node["late"] == entry["late"] and node["overdue"] == entry["overdue"]
         assert node["url"] == f"/milestones/{mid}"
-    late, police, far = nodes[world["m_late"]], nodes[world["m_police"]], nodes[world["m_far"]]
+    late, police = nodes[world["m_late"]], nodes[world["m_police"]]
     for mid, (finish, slack) in _expected(world, result).items():
         assert (nodes[mid]["forecast_finish"], nodes[mid]["slack_days"]) == (finish, slack)
         assert slack < 0 and nodes[mid]["critical"] and nodes[mid]["at_risk"]
