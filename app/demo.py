@@ -74,6 +74,7 @@ def load_demo() -> list[tuple[str, str, str]]:
             plan = db.session.scalar(select(Plan).where(Plan.code == code))
             _progress(plan, users)
             _indicator_values(plan, users)
+            _direct_values(plan, users)
             _leaders(plan, users)
         db.session.add(
             AuditEvent(action="demo.load", object_type="Plan", summary="载入演示进度（截至 2021年3月15日）")
@@ -200,6 +201,31 @@ def _report(m, author, reviewer, percent, status, state, day, text) -> None:
     )
 
 
+MONTHLY = [
+    date(2020, 9, 30),
+    date(2020, 10, 31),
+    date(2020, 11, 30),
+    date(2020, 12, 31),
+    date(2021, 1, 31),
+    date(2021, 2, 28),
+]
+QUARTERLY = [date(2020, 9, 30), date(2020, 12, 31)]
+
+
+def _shares(rng: random.Random, days: list[date]) -> list[float]:
+    """An indicator's value as a share of its target on each date: a plausible start, a
+    monthly drift of its own (some stall or slip back) and noise, as statistics are."""
+    share = rng.uniform(0.7, 1.0)
+    drift = rng.choice(
+        [rng.uniform(-0.008, 0.0), rng.uniform(0.0, 0.012), rng.uniform(0.0, 0.012), rng.uniform(0.008, 0.03)]
+    )
+    out = []
+    for _ in days:
+        out.append(max(0.05, share))
+        share += drift + rng.gauss(0, 0.012)
+    return out
+
+
 def _indicator_values(plan: Plan, users: dict[str, User]) -> None:
     office = users["wh-office" if plan.code.startswith("weihai") else "zq-office"]
     indicators = db.session.scalars(
@@ -212,25 +238,26 @@ def _indicator_values(plan: Plan, users: dict[str, User]) -> None:
     for ind in indicators:
         rng = random.Random(f"{plan.code}/{ind.key}/value")
         kind = kinds.get(ind.standard_indicator)
-        if rng.random() < 0.15:  # a few indicators have no value yet
+        if rng.random() < 0.08:  # a few indicators have no value yet
             continue
+        days = MONTHLY if rng.random() < 0.7 else QUARTERLY  # some are counted quarterly
         target = ind.four_star_value
-        last_share = 0.0
-        shares = {}  # per part, for a compound indicator
-        for as_of, share in ((date(2020, 12, 31), rng.uniform(0.55, 0.95)), (date(2021, 3, 1), None)):
+        part_shares = {p["key"]: _shares(rng, days) for p in ind.parts or []}
+        shares = _shares(rng, days)
+        level = rng.randint(2, 4)
+        for i, as_of in enumerate(days):
             if kind == "deduction":  # 失泄密 incidents
                 value_number, value_json = 0.0, None
             elif ind.parts:
-                value_number, value_json = None, _per_part(ind, rng, shares)
+                value_number, value_json = None, _per_part(ind, {k: v[i] for k, v in part_shares.items()})
             elif target is None or kind in LEVEL_INPUTS:
-                value_number, value_json = None, {"level": rng.randint(2, 4)}
+                value_number, value_json = None, {"level": level}
             else:
-                share = share if share is not None else min(1.15, last_share + rng.uniform(0.0, 0.2))
+                share = shares[i]
                 value_number = _round_like(
                     target * share if ind.four_star_op in (">=", ">") else target / share, ind.unit
                 )
                 value_json = None
-            last_share = share
             db.session.add(
                 IndicatorValue(
                     indicator_id=ind.id,
@@ -241,11 +268,72 @@ def _indicator_values(plan: Plan, users: dict[str, User]) -> None:
                     state="approved",
                     entered_by_id=office.id,
                     reviewed_by_id=office.id,
-                    reviewed_at=_stamp(as_of),
+                    reviewed_at=_stamp(as_of + timedelta(days=5)),
                 )
             )
         if waiting < 3 and kind not in ("deduction", "level-only"):
             waiting += _submitted_value(ind, users, value_number, value_json)
+
+
+def _meeting(cond, fields: dict) -> None:
+    """Fill `fields` with values that meet a cell condition (the smallest that do)."""
+    for c in cond.get("all", cond.get("any", [])[:1]):
+        _meeting(c, fields)
+    if "op" not in cond:
+        return
+    # a little over the line, as a measured value would be
+    value = cond["value"] + (1 if cond["op"] == ">" else 0)
+    if cond["op"] in (">=", ">") and not isinstance(cond["value"], int):
+        value = round(value * 1.04, 1)
+    if "field" in cond:
+        fields[cond["field"]] = max(fields.get(cond["field"], 0), value)
+    elif "sum" in cond:
+        fields[cond["sum"][0]] = max(fields.get(cond["sum"][0], 0), value)
+    else:
+        fields[None] = value
+
+
+def _value_at_column(spec: dict, column: int):
+    """A value of a standard indicator that earns the given column (or the nearest lower one)."""
+    if spec["input"] == "deduction":
+        return 0
+    cells = spec["cells"]
+    for c in range(column, 0, -1):
+        cond = cells[c - 1]["condition"]
+        if cells[c - 1]["points"] is None:
+            continue
+        if cond is None:
+            return {"level": c}
+        fields: dict = {}
+        _meeting(cond, fields)
+        if None in fields:
+            return fields[None]
+        for name in {"pilots": ("national", "provincial"), "parks": ("municipal", "provincial")}.get(
+            spec["input"], ()
+        ):
+            fields.setdefault(name, 0)
+        return fields
+    return {"level": 0}
+
+
+def _direct_values(plan: Plan, users: dict[str, User]) -> None:
+    """The plan office has assessed most standard indicators the plan does not track
+    (标准直填): entered at a plausible column, a few are still missing."""
+    from app.forecasting.known import set_direct_value
+
+    office = users["wh-office" if plan.code.startswith("weihai") else "zq-office"]
+    std = load_standard(plan.standard_code)
+    fed = {
+        i.standard_indicator
+        for i in db.session.scalars(select(Indicator).where(Indicator.plan_id == plan.id))
+        if i.standard_indicator
+    }
+    for spec in std["indicators"]:
+        rng = random.Random(f"{plan.code}/std-{spec['number']}/direct")
+        if spec["number"] in fed or rng.random() < 0.2:
+            continue
+        value = _value_at_column(spec, rng.choice([3, 3, 4, 4, 5]))
+        set_direct_value(plan, spec["number"], value, office, date(2021, 2, 28))
 
 
 def _part_targets(ind: Indicator) -> dict:
@@ -260,16 +348,13 @@ def _part_targets(ind: Indicator) -> dict:
     return out
 
 
-def _per_part(ind: Indicator, rng: random.Random, shares: dict) -> dict:
-    """A plausible per-part value: each part at a share of its target that grows from
-    the first measurement to the next; counts are whole numbers."""
+def _per_part(ind: Indicator, shares: dict) -> dict:
+    """A per-part value: each part at its share of its target; counts are whole numbers."""
     targets = _part_targets(ind)
     value = {}
     for part in ind.parts:
         op, target = targets.get(part["key"], (">=", 1))
-        share = shares.get(part["key"])
-        share = rng.uniform(0.55, 0.95) if share is None else min(1.15, share + rng.uniform(0.0, 0.2))
-        shares[part["key"]] = share
+        share = shares[part["key"]]
         x = target * share if op in (">=", ">") else target / share
         value[part["key"]] = _round_like(x, part["unit"])
     return value

@@ -129,7 +129,7 @@ def _ceiling(run):
     return {"total": int(total), "stars": stars_for(run.std, total)}, pts
 
 
-def _floor(run):
+def _status_quo(run):
     """No open milestone finishes; every indicator keeps its latest value (done deliveries count)."""
     done_now = np.array([[m.finished is not None for m in run.state.milestones]])
     pts = {}
@@ -195,7 +195,7 @@ def forecast(state, *, late=(), samples=None, seed=None, details=True) -> dict:
         result.update(_degenerate(state, current))
         result.update(
             ceiling=result["current"],
-            floor=result["current"],
+            status_quo=result["current"],
             untracked=untracked,
             assumptions=_assumptions(run, untracked, ceiling_points, degenerate=True),
             warnings=[],
@@ -217,7 +217,7 @@ def forecast(state, *, late=(), samples=None, seed=None, details=True) -> dict:
         p50=int(np.median(totals)) if n % 2 else int(np.percentile(totals, 50, method="lower")),
         p95=_percentile(totals, 95),
         ceiling=ceiling,
-        floor=_floor(run),
+        status_quo=_status_quo(run),
         untracked=untracked,
         assumptions=_assumptions(run, untracked, ceiling_points),
         milestones=_milestone_rows(run),

@@ -15,10 +15,10 @@ Rules (what “known on `as_of`” means; the standard values follow known.py):
   (known.declared_deliveries); a link that declares none is passed with
   value null (it carries no points; the forecast lists it as an assumption).
 - `indicators`: per standard number, the approved values known on the date of
-  the plan indicator that feeds it (known.standard_input); several plan
-  indicators on one number: the one whose latest value scores more (as
-  known.standard_values chooses); then the 标准直填 entries for numbers no plan
-  indicator feeds.
+  the plan indicator that feeds it (known.standard_input: a compound plan
+  indicator feeds only its linked part); several plan indicators (or a 标准直填
+  entry) on one number: the one known.standard_values chooses, so the latest
+  value is the one every page shows.
 """
 
 from __future__ import annotations
@@ -61,24 +61,6 @@ def _state_on(m: Milestone, reports, as_of: date):
         return last.claimed_status, last.percent, None
     finish = m.actual_finish if m.actual_finish and m.actual_finish <= as_of else local_date(last.reviewed_at)
     return "done", last.percent, finish
-
-
-# -- until the quantity-true links land (known.standard_input / declared_deliveries) --
-def _standard_input(ind, raw):
-    return raw
-
-
-def _declared(m, ind, as_of):
-    return []
-
-
-def _points_of(std, number, value):
-    from app.engines.scoring import ScoringError, score
-
-    try:
-        return score(std, {number: value})["indicators"][number]["points"]
-    except ScoringError:
-        return None
 
 
 def _iso(day):
@@ -126,7 +108,7 @@ def _milestone_rows(plan: Plan, as_of: date, std_numbers: set) -> list[dict]:
             number = ind.standard_indicator
             if number not in std_numbers or known.is_direct(ind):
                 continue
-            values = _declared(m, ind, as_of)
+            values = known.declared_deliveries(m, ind, as_of)
             delivers += [{"indicator": number, "value": v} for v in values] or [
                 {"indicator": number, "value": None}
             ]
@@ -150,43 +132,23 @@ def _milestone_rows(plan: Plan, as_of: date, std_numbers: set) -> list[dict]:
     return rows
 
 
-def _indicator_series(plan: Plan, as_of: date, std) -> tuple[dict, dict]:
-    """({number: [{date, value}]}, {number: source}) known on as_of."""
-    numbers = {i["number"] for i in std["indicators"]}
-    inds = [i for i in known.plan_indicators(plan) if i.standard_indicator in numbers]
-    history = known.known_values([i.id for i in inds], as_of)
-    chosen: dict[str, tuple] = {}
-    for ind in inds:  # tracked first (by position), 标准直填 last
+def _indicator_series(plan: Plan, as_of: date) -> tuple[dict, dict]:
+    """({number: [{date, value}]}, {number: source}) known on as_of: for each standard
+    number, the series of the plan indicator known.standard_values chose for it (so the
+    latest value here is the one every page shows)."""
+    _, sources = known.standard_values(plan, as_of)
+    by_id = {i.id: i for i in known.plan_indicators(plan)}
+    chosen = {number: by_id[src["indicator_id"]] for number, src in sources.items()}
+    history = known.known_values([ind.id for ind in chosen.values()], as_of)
+    out = {}
+    for number in sorted(chosen, key=int):
+        ind = chosen[number]
         series = []
         for row in history.get(ind.id, []):
-            value = _standard_input(ind, known.value_of(row))
+            value = known.standard_input(ind, known.value_of(row))
             if value is not None:
-                series.append((row, value))
-        if not series:
-            continue
-        number = ind.standard_indicator
-        if known.is_direct(ind) and number in chosen:
-            continue
-        points = _points_of(std, number, series[-1][1])
-        if points is None:
-            continue
-        if number in chosen and chosen[number][2] >= points:
-            continue
-        chosen[number] = (ind, series, points)
-    out, sources = {}, {}
-    for number in sorted(chosen, key=int):
-        ind, series, points = chosen[number]
-        out[number] = [{"date": row.as_of.isoformat(), "value": value} for row, value in series]
-        last = series[-1][0]
-        sources[number] = {
-            "indicator_id": ind.id,
-            "indicator_key": ind.key,
-            "indicator_name": ind.name,
-            "value_id": last.id,
-            "as_of": last.as_of.isoformat(),
-            "direct": known.is_direct(ind),
-            "points": points,
-        }
+                series.append({"date": row.as_of.isoformat(), "value": value})
+        out[number] = series
     return out, sources
 
 
@@ -202,7 +164,7 @@ def build_state(
         raise ValueError(f"计划 {plan.code} 未指定评价标准")
     std = load_standard(plan.standard_code)
     numbers = {i["number"] for i in std["indicators"]}
-    indicators, sources = _indicator_series(plan, as_of, std)
+    indicators, sources = _indicator_series(plan, as_of)
     state = {
         "standard": plan.standard_code,
         "as_of": as_of.isoformat(),
