@@ -1,9 +1,12 @@
 """Benchmark the forecast engine: weihai-1313 itself and synthetic plans.
 
-First the real weihai-1313 plan with its demo data (a scratch SQLite database),
-then one synthetic plan shaped like weihai-1313 (~90 milestones in yearly stages, ~50
-dependencies, 49 indicators mapped to sd-city-2019) and one ten times larger,
-each forecast with 10,000 samples. Goal on a 2-core machine: under 0.5 s and 5 s.
+First the real weihai-1313 plan with its demo data (a scratch SQLite database): the
+state from the database, the forecast of it, and a whole stored snapshot; then
+synthetic states shaped like weihai-1313 (~90 milestones in yearly stages, chained,
+49 indicators of sd-city-2019 measured monthly) at 1×, 10× and 50× its size, each
+forecast with 10,000 samples (with and without the product's details: per-indicator
+distributions and the milestones that move P(target) most). Goal on a 2-core
+machine: under 0.5 s for weihai-1313, under 5 s at 10×.
 
     .venv/bin/python scripts/bench_forecast.py [--samples N] [--repeat R]
 """
@@ -11,179 +14,165 @@ each forecast with 10,000 samples. Goal on a 2-core machine: under 0.5 s and 5 s
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.engines.forecast import (  # noqa: E402
-    DependencyData,
-    ForecastInputs,
-    IndicatorData,
-    MilestoneData,
-    forecast,
-)
+from app.engines.forecast import forecast  # noqa: E402
+from app.engines.forecast_state import parse_state  # noqa: E402
 from app.engines.standards import load_standard  # noqa: E402
 
 STANDARD = "sd-city-2019"
-TODAY = date(2021, 3, 15)
+AS_OF = date(2021, 3, 15)
 TARGET = date(2021, 10, 31)
 STAGES = (date(2020, 12, 31), date(2021, 6, 30), date(2021, 12, 31), date(2022, 12, 31))
 
 
-def _value(ind, column):
-    """An input that meets the given column (1-5) of a standard indicator, or the next one with points."""
-    if ind["input"] == "deduction":
-        return 0
-    columns = [c for c in range(1, 6) if ind["cells"][c - 1]["points"] is not None]
-    column = min((c for c in columns if c >= column), default=columns[-1])
-    cond = ind["cells"][column - 1]["condition"]
-    if ind["input"] in ("number", "rank") and cond and "op" in cond:
-        return cond["value"] + (1 if cond["op"] == ">" else 0)
-    return {"level": column}
+def _threshold(ind):
+    cells = [c for c in ind["cells"] if c["condition"] and "op" in c["condition"]]
+    return cells[3]["condition"]["value"] if len(cells) > 3 else None
 
 
-def _milestones(rng, prefix, projects, departments):
-    milestones, deps = [], []
-    for p in range(projects):
-        stages = rng.sample(STAGES, rng.choice((2, 2, 3)))
-        stages.sort()
-        dept = f"{prefix}d{rng.randrange(departments)}"
-        prev = None
-        for k, due in enumerate(stages):
-            mid = f"{prefix}p{p}-{k}"
-            if due < TODAY:
-                status = "done" if rng.random() < 0.8 else "in_progress"
-            elif due < date(2022, 1, 1):
-                status = rng.choice(("not_started", "in_progress", "in_progress", "blocked"))
-            else:
-                status = "not_started"
-            done = status == "done"
-            percent = 100 if done else (rng.randrange(10, 95, 5) if status != "not_started" else 0)
-            finish = due - timedelta(days=rng.randrange(-20, 30)) if done else None
-            milestones.append(
-                MilestoneData(mid, f"项目{prefix}{p} 阶段{k + 1}", due, status, percent, finish, due, dept)
-            )
-            if prev:
-                deps.append(DependencyData(prev, mid, rng.choice((0, 0, 15))))
-            prev = mid
-    return milestones, deps
-
-
-def _indicators(rng, prefix, std, milestones):
-    open_ids = [m.id for m in milestones]
-    out = []
-    for i, ind in enumerate(std["indicators"]):
-        number = ind["number"] if i % 7 != 6 else None  # 42 mapped, 7 plan-only
-        base = _value(ind, rng.choice((2, 3, 3, 4)))
-        if isinstance(base, dict) or ind["input"] == "deduction":
-            history = ((date(2020, 12, 31), base),)
-        else:
-            history = tuple(
-                (date(2020, 6 * k + 6, 30 if k % 2 == 0 else 31), base * (0.9 + 0.05 * k)) for k in range(2)
-            )
-        delivers = tuple(
-            (mid, _value(ind, rng.choice((4, 5))) if number else None)
-            for mid in rng.sample(open_ids, rng.choice((1, 1, 2)))
-        )
-        upper = 100 if ind["unit"] == "%" else None
-        out.append(IndicatorData(f"{prefix}i{i}", ind["name"], number, history, 0, upper, delivers, ">=", 80))
-    return out
-
-
-def synthetic_inputs(scale=1, seed=1313):
-    """ForecastInputs shaped like weihai-1313, repeated `scale` times."""
+def synthetic_state(scale: int = 1, seed: int = 1) -> dict:
+    """A state shaped like weihai-1313, repeated `scale` times (more milestones, same standard)."""
     rng = random.Random(seed)
     std = load_standard(STANDARD)
-    milestones, deps, indicators, departments = [], [], [], {}
-    for s in range(scale):
-        prefix = f"s{s}"
-        ms, ds = _milestones(rng, prefix, 40, 29)
-        milestones += ms
-        deps += ds
-        indicators += _indicators(rng, prefix, std, ms)
-        departments.update({f"{prefix}d{d}": (rng.randrange(10), rng.randrange(5)) for d in range(29)})
-    return ForecastInputs(STANDARD, milestones, deps, departments, indicators, {}, 4)
+    numeric = [i for i in std["indicators"] if i["input"] in ("number", "rank") and _threshold(i)]
+    milestones = []
+    for copy in range(scale):
+        for p in range(45):
+            stages = sorted(rng.sample(STAGES, rng.choice((2, 2, 3))))
+            dept = f"d{copy}-{rng.randrange(20)}"
+            prev = None
+            for k, due in enumerate(stages):
+                mid = f"c{copy}-p{p}-{k}"
+                finished, percent = None, 0
+                if due < AS_OF and rng.random() < 0.8:
+                    finished = (due + timedelta(days=rng.randint(-30, 40))).isoformat()
+                    finished = min(finished, AS_OF.isoformat())
+                    percent = 100
+                elif due < date(2022, 1, 1):
+                    percent = rng.choice((10, 30, 50, 70))
+                delivers = []
+                if rng.random() < 0.3:
+                    ind = rng.choice(numeric)
+                    delivers.append({"indicator": ind["number"], "value": _threshold(ind)})
+                milestones.append(
+                    {
+                        "id": mid,
+                        "department": dept,
+                        "start": None,
+                        "due": due.isoformat(),
+                        "finished": finished,
+                        "percent": percent,
+                        "predecessors": [{"id": prev, "lag_days": 0}] if prev else [],
+                        "delivers": delivers,
+                    }
+                )
+                prev = mid
+    indicators = {}
+    for ind in numeric:
+        top = _threshold(ind)
+        share = rng.uniform(0.6, 1.0)
+        rows = []
+        for m in range(6):
+            day = date(2020, 9, 30) + timedelta(days=30 * m)
+            share += rng.gauss(0.01, 0.015)
+            value = top * share
+            if ind["unit"] == "%":
+                value = min(100.0, round(value, 1))
+            elif ind["input"] == "rank":
+                value = max(1, min(16, round(value)))
+            else:
+                value = round(value, 1)
+            rows.append({"date": day.isoformat(), "value": value})
+        indicators[ind["number"]] = rows
+    return {
+        "standard": STANDARD,
+        "as_of": AS_OF.isoformat(),
+        "target_date": TARGET.isoformat(),
+        "target_stars": 4,
+        "samples": 10000,
+        "seed": 20211031,
+        "milestones": milestones,
+        "indicators": indicators,
+    }
 
 
-def bench(scale, samples, repeat):
-    inputs = synthetic_inputs(scale)
+def _timed(fn, repeat):
     best = None
     for _ in range(repeat):
-        start = time.perf_counter()
-        result = forecast(inputs, TARGET, TODAY, samples=samples)
-        elapsed = time.perf_counter() - start
-        best = elapsed if best is None else min(best, elapsed)
-    print(
-        f"scale {scale:>2}: {len(inputs.milestones):4d} milestones, "
-        f"{len(inputs.dependencies):4d} dependencies, "
-        f"{len(inputs.indicators):4d} indicators, {samples} samples: {best:.3f} s "
-        f"(P(>= {inputs.target_stars} stars) = {result['p_target']:.3f}, "
-        f"expected total {result['expected_total']:.1f})"
-    )
+        started = time.perf_counter()
+        fn()
+        took = time.perf_counter() - started
+        best = took if best is None else min(best, took)
     return best
 
 
-def bench_real(samples, repeat, code="weihai-1313"):
-    """The real plan: demo data loaded into a scratch SQLite database; times the
-    forecast itself and, separately, the full stored snapshot the recompute job writes."""
-    import tempfile
-
+def bench_weihai(samples: int, repeat: int) -> None:
+    """The real plan with its demo data in a scratch SQLite database."""
+    tmp = tempfile.mkdtemp(prefix="bench-forecast-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.db"
+    os.environ["STARPATH_AS_OF"] = AS_OF.isoformat()
+    os.environ.pop("REDIS_URL", None)
     from flask_migrate import upgrade
+    from sqlalchemy import select
 
     from app import clock, create_app
     from app.demo import load_demo
     from app.extensions import db
-    from app.forecasting.snapshot import compute_snapshot, target_date_of
-    from app.forecasting.state import forecast_inputs
+    from app.forecasting.snapshot import compute_snapshot
+    from app.forecasting.state import build_state
     from app.models import Plan
 
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db", "STARPATH_AS_OF": "2021-03-15"}
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        load_demo()
+        db.session.commit()
+        plan = db.session.scalar(select(Plan).where(Plan.code == "weihai-1313"))
+        state, _ = build_state(plan, clock.today(), samples=samples)
+        built = _timed(lambda: build_state(plan, clock.today(), samples=samples), repeat)
+        spec = _timed(lambda: forecast(state, details=False), repeat)
+        full = _timed(lambda: forecast(state), repeat)
+        snap = _timed(lambda: compute_snapshot(plan, clock.today(), samples), repeat)
+    print(
+        f"weihai-1313 (demo data): {len(state['milestones'])} milestones, {len(state['indicators'])} "
+        f"measured indicators, {samples} samples"
+    )
+    print(f"  state from the database {built:.3f} s")
+    print(f"  forecast (spec output)  {spec:.3f} s")
+    print(f"  forecast with details   {full:.3f} s")
+    print(f"  whole stored snapshot   {snap:.3f} s")
+
+
+def bench_synthetic(samples: int, repeat: int) -> None:
+    for scale in (1, 10, 50):
+        raw = synthetic_state(scale)
+        raw["samples"] = samples
+        state = parse_state(raw)
+        parsed = _timed(lambda raw=raw: parse_state(raw), repeat)
+        spec = _timed(lambda state=state: forecast(state, details=False), repeat)
+        full = _timed(lambda state=state: forecast(state), 1)
+        print(
+            f"synthetic ×{scale:<3} {len(raw['milestones']):>5} milestones: parse {parsed:.3f} s, "
+            f"forecast {spec:.3f} s, with details {full:.3f} s"
         )
-        with app.app_context():
-            upgrade()
-            load_demo()
-            db.session.commit()
-            plan = db.session.scalar(db.select(Plan).where(Plan.code == code))
-            inputs = forecast_inputs(plan, clock.today())
-            target = target_date_of(plan)
-            best = min(
-                _timed(lambda: forecast(inputs, target, clock.today(), samples=samples))
-                for _ in range(repeat)
-            )
-            snap = min(_timed(lambda: compute_snapshot(plan, clock.today(), samples)) for _ in range(repeat))
-            print(
-                f"{code} (demo data, {len(inputs.milestones)} milestones, {samples} samples): "
-                f"forecast {best:.3f} s; whole stored snapshot incl. database reads {snap:.3f} s"
-            )
-            db.session.remove()
-            db.engine.dispose()
-    return best
 
 
-def _timed(fn):
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=10000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
-    import logging
-
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    bench_real(args.samples, args.repeat)
-    small = bench(1, args.samples, args.repeat)
-    large = bench(10, args.samples, args.repeat)
-    print(f"goal: 0.5 s and 5 s -> {'met' if small < 0.5 and large < 5 else 'NOT met'}")
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--samples", type=int, default=10000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    bench_synthetic(args.samples, args.repeat)
+    bench_weihai(args.samples, args.repeat)
 
 
 if __name__ == "__main__":

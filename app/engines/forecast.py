@@ -60,6 +60,7 @@ class _Run:
         self.n = state.samples
         self.cache = {}
         self.index, self.order, self.graph = _order(state)
+        self.position = {j: k for k, j in enumerate(self.order)}
         self.horizon = (state.target_date - state.as_of).days
         names = sorted({m.department for m in state.milestones})
         rng = np.random.default_rng(state.seed)
@@ -87,16 +88,17 @@ class _Run:
             number: fi.measured_points(model, self.std, self.horizon, self.z[number], self.n, self.cache)
             for number, model in self.models.items()
         }
-        self.points = {number: self.points_of(number, self.done) for number in self.models}
+        self.points = {number: self.points_of(number, lambda j: self.done[:, j]) for number in self.models}
         self.totals = self.total(self.points)
         self.stars = self.stars_of(self.totals)
         return self
 
     def points_of(self, number, done):
+        """Points per sample; done(j) -> whether milestone j is done by the target, per sample."""
         model = self.models[number]
         pts = self.measured[number]
         for j, _, p in model.deliveries:
-            pts = np.where(done[:, j], np.maximum(pts, p), pts)
+            pts = np.where(done(j), np.maximum(pts, p), pts)
         return pts
 
     def total(self, points):
@@ -308,16 +310,26 @@ def _department_rows(run):
 
 
 def _descendants(run, j):
-    return [k for k in run.order if k in nx.descendants(run.graph, j)]
+    """j's descendants in topological order."""
+    below = nx.descendants(run.graph, j)
+    if not below:
+        return []
+    pos = run.position
+    return sorted(below, key=pos.__getitem__)
 
 
 def _top_milestones(run):
     """Open milestones that move P(target) most: forced done on as_of vs never done,
-    with the same draws (only the milestone, its descendants and the indicators they
-    deliver to are recomputed)."""
+    with the same draws. Only the milestone, its descendants and the indicators they
+    deliver to are recomputed (as columns laid over the base run)."""
     state = run.state
     k = state.target_stars
     delivering = {j for m in run.models.values() for j, _, _ in m.deliveries}
+    by_milestone = {}
+    for number, mo in run.models.items():
+        for c, _, _ in mo.deliveries:
+            by_milestone.setdefault(c, set()).add(number)
+    raw = sum(run.points.values(), np.zeros(run.n, dtype=np.int64))
     rows = []
     for j, m in enumerate(state.milestones):
         if m.finished is not None or j in run.late:
@@ -327,23 +339,23 @@ def _top_milestones(run):
             continue
         hits = {}
         for forced in (True, False):
-            done = run.done.copy()
-            finish = run.finish.copy()
-            finish[:, j] = 0 if forced else NEVER
+            finish = {j: np.full(run.n, 0 if forced else NEVER, dtype=np.int64)}
+
+            def column(c, finish=finish):
+                return finish[c] if c in finish else run.finish[:, c]
+
             for d in desc:
                 if state.milestones[d].finished is not None or d in run.late:
                     continue
-                col = after_predecessors(
-                    run.own[:, d], state.milestones[d], d, finish, run.index, run.work[d]
-                )
-                finish[:, d] = np.minimum(col, NEVER)
-            changed = [j, *desc]
-            done[:, changed] = finish[:, changed] <= run.horizon
-            numbers = {n for n, mo in run.models.items() for c, _, _ in mo.deliveries if c in changed}
-            points = dict(run.points)
+                col = after_predecessors(run.own[:, d], state.milestones[d], column, run.index, run.work[d])
+                finish[d] = np.minimum(col, NEVER)
+            done = {c: f <= run.horizon for c, f in finish.items()}
+            numbers = set().union(*(by_milestone.get(c, ()) for c in done))
+            total = raw.copy()
             for number in numbers:
-                points[number] = run.points_of(number, done)
-            hits[forced] = float(np.count_nonzero(run.stars_of(run.total(points)) >= k)) / run.n
+                new = run.points_of(number, lambda c, done=done: done[c] if c in done else run.done[:, c])
+                total += new - run.points[number]
+            hits[forced] = float(np.count_nonzero(run.stars_of(np.maximum(total, 0)) >= k)) / run.n
         if hits[True] > hits[False]:
             rows.append(
                 {

@@ -235,10 +235,11 @@ def work_after_predecessors(milestones, starts) -> list[int]:
     ]
 
 
-def after_predecessors(finish, m, j, finishes, index, work):
-    """A milestone's finish no earlier than each predecessor's finish + lag + its work after it."""
+def after_predecessors(finish, m, column, index, work):
+    """A milestone's finish no earlier than each predecessor's finish + lag + its work after
+    it; column(c) gives milestone c's sampled finishes."""
     for p, lag in m.predecessors:
-        finish = np.maximum(finish, finishes[:, index[p]] + lag + work)
+        finish = np.maximum(finish, column(index[p]) + lag + work)
     return finish
 
 
@@ -293,6 +294,6 @@ def sample_finishes(state, order, index, departments, sigma, pooled, draws, late
             finish = np.maximum(finish, 0.0)
         finish = np.minimum(finish, NEVER).astype(np.int64)
         own[:, j] = finish
-        finish = after_predecessors(finish, m, j, out, index, work[j])
+        finish = after_predecessors(finish, m, lambda c: out[:, c], index, work[j])
         out[:, j] = np.minimum(finish, NEVER)
     return own, out, work
