@@ -117,6 +117,7 @@ def comparison(wi: dict) -> dict:
             "values": [None if s is None else prob(s["p_target"]) for s in (stored, base, new)],
             "delta": signed((new["p_target"] - ref["p_target"]) * 100) + " 个百分点",
             "change": new["p_target"] - ref["p_target"],
+            "raw": new["p_target"],
         },
         {
             "key": "p50",
@@ -124,6 +125,7 @@ def comparison(wi: dict) -> dict:
             "values": [None if s is None else str(s["p50"]) for s in (stored, base, new)],
             "delta": signed(new["p50"] - ref["p50"], 0),
             "change": new["p50"] - ref["p50"],
+            "raw": new["p50"],
         },
         {
             "key": "expected",
@@ -131,6 +133,7 @@ def comparison(wi: dict) -> dict:
             "values": [None if s is None else f"{s['expected_total']:.1f}" for s in (stored, base, new)],
             "delta": signed(new["expected_total"] - ref["expected_total"]),
             "change": new["expected_total"] - ref["expected_total"],
+            "raw": new["expected_total"],
         },
         {
             "key": "range",
@@ -145,6 +148,7 @@ def comparison(wi: dict) -> dict:
             "values": [None if s is None else _total(s["ceiling"]) for s in (stored, base, new)],
             "delta": signed(new["ceiling"]["total"] - ref["ceiling"]["total"], 0),
             "change": new["ceiling"]["total"] - ref["ceiling"]["total"],
+            "raw": new["ceiling"]["total"],
         },
         {
             "key": "current",
@@ -152,6 +156,7 @@ def comparison(wi: dict) -> dict:
             "values": [None if s is None else _total(s) for s in (stored, base, new)],
             "delta": signed(new["total"] - ref["total"], 0),
             "change": new["total"] - ref["total"],
+            "raw": new["total"],
         },
     ]
     for stars in range(len(new["probabilities"])):
@@ -165,6 +170,7 @@ def comparison(wi: dict) -> dict:
                 "values": [None if p is None else prob(p) for p in ps],
                 "delta": signed((ps[2] - (ps[1] if show_base else ps[0])) * 100) + " 个百分点",
                 "change": ps[2] - (ps[1] if show_base else ps[0]),
+                "raw": ps[2],
                 "minor": True,
             }
         )
