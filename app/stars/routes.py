@@ -271,5 +271,5 @@ def what_if_view(code: str):
         wi=result,
         wi_compare=whatif_form.comparison(result),
         wi_changed=whatif_form.changed_rows(result, std),
-        wi_lines=whatif_form.assumption_lines(result, std),
+        wi_lines=whatif_form.assumption_lines(result, std, latest_run(plan).result),
     )

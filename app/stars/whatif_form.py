@@ -192,7 +192,18 @@ def changed_rows(wi: dict, std: dict) -> list[dict]:
     return rows
 
 
-def assumption_lines(wi: dict, std: dict) -> list[str]:
+def _delivers(result: dict, key: str) -> str:
+    """What a milestone delivers, as the stored run knows it (for the assumption lines)."""
+    rows = result["forecast"].get("indicators", {})
+    numbers = [n for n, row in rows.items() if any(d["milestone"] == key for d in row.get("deliveries", []))]
+    if numbers:
+        return "交付第 " + "、".join(numbers) + " 项"
+    if any(key in row.get("unvalued", []) for row in rows.values()):
+        return "关联指标但未声明交付值，本身不改变得分，只影响等它的里程碑"
+    return "不交付标准指标，只影响等它的里程碑"
+
+
+def assumption_lines(wi: dict, std: dict, result: dict) -> list[str]:
     """The assumptions made, in Chinese, naming the indicators and milestones."""
     by_number = {i["number"]: i for i in std["indicators"]}
     titles = wi.get("milestones", {})
@@ -201,7 +212,7 @@ def assumption_lines(wi: dict, std: dict) -> list[str]:
         spec = standard_spec(std, by_number[number])
         out.append(f"第 {number} 项 {by_number[number]['name']}：假设今天测得 {describe(spec, value)}")
     for key in wi["assumptions"]["done"]:
-        out.append(f"里程碑“{titles.get(key, key)}”假设今天完成")
+        out.append(f"里程碑“{titles.get(key, key)}”假设今天完成（{_delivers(result, key)}）")
     for key in wi["assumptions"]["late"]:
-        out.append(f"里程碑“{titles.get(key, key)}”假设延误到考核日之后")
+        out.append(f"里程碑“{titles.get(key, key)}”假设延误到考核日之后（{_delivers(result, key)}）")
     return out
