@@ -247,7 +247,7 @@ def test_the_cheapest_way_to_the_target_counts_steps_without_costs(app, client, 
     assert 'data-testid="plan-next"' not in page and "冲击下一星级" not in page
 
 
-def test_each_step_says_whether_a_milestone_already_delivers_it(app, client, delivering):
+def test_each_step_says_whether_a_milestone_already_delivers_it(app, client, delivering, monkeypatch):
     # By default the cheapest step is IPv6 (standard 10, entered directly): new work.
     result, _ = _store(app)
     assert [s["number"] for s in result["gap_target"]["steps"]] == ["10"]
@@ -257,7 +257,8 @@ def test_each_step_says_whether_a_milestone_already_delivers_it(app, client, del
     assert "新增" in row and "计划中没有交付该指标的里程碑" in row and "已有" not in row
     assert "1 项全部是计划之外需要新增的工作" in _plain(way)
     # The office prices every other step at 10 人天: 联网率 2 → 3 is the way, and
-    # 视频平台升级 already delivers 90 % (level 4) for it.
+    # 视频平台升级 already delivers 80 % (level 3, just what the step needs) for it.
+    _deliver(monkeypatch, {("m1", "i1"): [80]})
     with app.app_context():
         plan = _plan()
         std = load_standard(CITY)
@@ -271,7 +272,8 @@ def test_each_step_says_whether_a_milestone_already_delivers_it(app, client, del
     way = _section(_text(client.get(URL)), "plan-target")
     row = re.search(r'<tr data-number="5".*?</tr>', way, re.S).group(0)
     assert "已有" in row and f'href="/milestones/{delivering["m_police"]}">视频平台升级</a>' in row
-    assert f"考核日前完成概率 <strong>{prob(p_done)}</strong>" in row and "1 人天" in _plain(row)
+    assert "交付 6 分" in row and f"考核日前完成概率 <strong>{prob(p_done)}</strong>" in row
+    assert "1 人天" in _plain(row)
     assert "其中 1 项计划中已有里程碑交付到该档" in _plain(way)
     assert "总成本 1 人天" in _plain(way)
 
