@@ -183,14 +183,15 @@ def answer(result: dict, std: dict) -> dict:
         row["ceiling_points"] for n, row in indicators.items() if names[n]["input"] == "deduction"
     )
     samples = fc["samples"]
+    settled = fc["as_of"] >= fc["target_date"]  # no sampling: the latest values decide
     return {
         "target_stars": result["target_stars"],
         "target_date": result["target_date"],
         "p_target": fc["p_target"],
-        "p_text": prob(fc["p_target"]),
+        "p_text": ("已达到" if fc["p_target"] >= 1 else "未达到") if settled else prob(fc["p_target"]),
         "hits": hits(fc["p_target"], samples),
         "samples": samples,
-        "settled": fc["as_of"] >= fc["target_date"],
+        "settled": settled,
         "band": gaps.get("target_min_total"),
         "median_gap": gaps.get("median_gap"),
         "ceiling_gap": gaps.get("ceiling_gap"),

@@ -696,3 +696,13 @@ def test_demo_plans_with_attainment(app, client):
     assert f"{four['attainment_pct']:g}%" in row and "按计划权重" in row
     assert "电子证照使用率" in attainment
     assert client.get("/plans/weihai-1313/stars").status_code == 404
+
+
+def test_on_the_assessment_date_the_answer_is_settled_not_sampled(app, client, delivering):
+    result, _ = _store(app, as_of=date(2021, 10, 31))
+    fc = result["forecast"]
+    assert fc["p_target"] == 0.0 and fc["p50"] == fc["current"]["total"] == 337
+    login(client, "office")
+    answer = _section(_text(client.get(URL)), "answer")
+    assert 'data-testid="p-target">未达到<' in answer and "考核日已到，按最新值确定，不再模拟" in answer
+    assert "模拟中" not in answer and "蒙特卡洛" not in answer
