@@ -106,7 +106,7 @@ def test_stars_page_and_what_if_in_chromium(app, live_server, browser, shot):
     page.get_by_role("button", name="计算假设情形").click()
     wi = page.get_by_test_id("what-if-result")
     expect(wi).to_be_visible()
-    expect(wi).to_contain_text("假设 · 未保存")
+    expect(wi).to_contain_text("假设、未保存")
     expect(wi.get_by_test_id("what-if-assumptions")).to_contain_text(
         "第 1 项 家庭光纤入户率：假设今天测得 95%"
     )

@@ -489,7 +489,7 @@ def test_what_if_round_trip_shows_the_result_and_writes_nothing(app, client, del
     assert response.status_code == 200
     page = _text(response)
     result = page.split('data-testid="what-if-result"', 1)[1].split('data-testid="what-if-form"', 1)[0]
-    assert "假设 · 未保存" in result and "没有保存任何数据" in result
+    assert "假设、未保存" in result and "没有保存任何数据" in result
     assert "第 5 项 城市重点公共区域视频监控联网率：假设今天测得 90%" in _plain(result)
     # 342 points today; by the target date the measured value may still drift below 90 %.
     assert _assumed(page, "current") == 342
@@ -706,3 +706,19 @@ def test_on_the_assessment_date_the_answer_is_settled_not_sampled(app, client, d
     answer = _section(_text(client.get(URL)), "answer")
     assert 'data-testid="p-target">未达到<' in answer and "考核日已到，按最新值确定，不再模拟" in answer
     assert "模拟中" not in answer and "蒙特卡洛" not in answer
+
+
+def test_what_if_against_a_stale_run_shows_todays_baseline_too(app, client, delivering):
+    _store(app, as_of=date(2021, 3, 10))
+    login(client, "office")
+    page = _text(_what_if(client, {"w5-value": "90"}))
+    result = _inside(page, "what-if-result", 'data-testid="what-if-form"')
+    assert "<th>最新数据，不加假设</th>" in result and "测算后数据有更新" in result
+
+
+def test_what_if_without_a_stored_run_computes_nothing(app, client, world):
+    login(client, "office")
+    response = _what_if(client, {"w5-value": "90"}, csrf_from(client, URL))
+    assert response.status_code == 302 and response.location.endswith(URL)
+    assert "尚无存储的星级测算结果" in _text(client.get(URL))
+    assert _count(app, ForecastRun) == 0
