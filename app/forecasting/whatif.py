@@ -30,10 +30,15 @@ PREFIX = "w"
 
 
 class WhatIfError(ValueError):
-    """A request the panel cannot compute; `messages` (Chinese) go back with a 400."""
+    """A request the panel cannot compute; `messages` (Chinese) go back with a 400.
 
-    def __init__(self, messages):
+    `by_number` {standard number: messages} and `by_milestone` {milestone key: messages}
+    say which field group each message belongs to, so a form can show it there."""
+
+    def __init__(self, messages, by_number=None, by_milestone=None):
         self.messages = [messages] if isinstance(messages, str) else list(messages)
+        self.by_number = dict(by_number or {})
+        self.by_milestone = dict(by_milestone or {})
         super().__init__("；".join(self.messages))
 
 
@@ -41,8 +46,9 @@ def field_name(number: str, name: str) -> str:
     return f"{PREFIX}{number}-{name}"
 
 
-def _values(form, std: dict) -> tuple[dict, list[str]]:
-    values, errors = {}, []
+def _values(form, std: dict) -> tuple[dict, dict[str, list[str]]]:
+    """(assumed values, {number: messages}) of the indicator field groups."""
+    values, errors = {}, {}
     for ind in std["indicators"]:
         number = ind["number"]
         spec = standard_spec(std, ind)
@@ -54,7 +60,7 @@ def _values(form, std: dict) -> tuple[dict, list[str]]:
             value = read_value(spec, sub)
             validate(spec, value)
         except ValueInputError as exc:
-            errors += exc.messages
+            errors[number] = list(exc.messages)
             continue
         values[number] = value
     return values, errors
@@ -70,19 +76,25 @@ def _ids(form, name: str) -> list[str]:
 def parse(form, plan: Plan, state: dict) -> WhatIf:
     """A WhatIf from the submitted form; WhatIfError naming every problem."""
     std = load_standard(plan.standard_code)
-    values, errors = _values(form, std)
+    values, by_number = _values(form, std)
     done, late = _ids(form, "done"), _ids(form, "late")
     by_id = {m["id"]: m for m in state["milestones"]}
-    for mid in (*done, *late):
+    by_milestone: dict[str, list[str]] = {}
+
+    def refuse(mid, message):
+        by_milestone.setdefault(mid, []).append(message)
+
+    for mid in dict.fromkeys((*done, *late)):
         if mid not in by_id:
-            errors.append(f"里程碑 {mid} 不属于计划 {plan.code}")
-    for mid in set(done) & set(late):
-        errors.append(f"里程碑“{by_id[mid]['title']}”不能同时假设为完成和延误")
+            refuse(mid, f"里程碑 {mid} 不属于计划 {plan.code}")
+    for mid in [m for m in done if m in set(late)]:
+        refuse(mid, f"里程碑“{by_id[mid]['title']}”不能同时假设为完成和延误")
     for mid in late:
         if mid in by_id and by_id[mid]["finished"] is not None:
-            errors.append(f"里程碑“{by_id[mid]['title']}”已完成，不能假设为延误")
+            refuse(mid, f"里程碑“{by_id[mid]['title']}”已完成，不能假设为延误")
+    errors = [m for n in by_number for m in by_number[n]] + [m for k in by_milestone for m in by_milestone[k]]
     if errors:
-        raise WhatIfError(errors)
+        raise WhatIfError(errors, by_number, by_milestone)
     return WhatIf(values=values, done=tuple(done), late=tuple(late))
 
 

@@ -51,6 +51,8 @@ class Plan(TimestampMixin, db.Model):
     targets: Mapped[list] = mapped_column(JSON, default=list)
     # Cost of one level step per standard indicator number, set by the plan office (default 1).
     step_costs: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    # The unit the plan office prices those steps in (人天 / 万元); None: no costs set, steps counted in 档.
+    step_cost_unit: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str | None] = mapped_column(String(128))
 
     region: Mapped[Region] = relationship()

@@ -1,8 +1,10 @@
-"""Step costs: what one level step of a standard indicator costs the plan (default 1).
+"""Step costs: what one level step of a standard indicator costs the plan (default 1),
+and the unit the plan office prices them in (人天 or 万元).
 
-The gap engine picks the cheapest set of level-ups that reaches the next star;
-the plan office sets the per-step costs. Only costs other than 1 are stored, so
-the stored object stays small and an unchanged default changes nothing.
+The gap engine picks the cheapest set of level-ups that reaches a star band; the
+plan office sets the per-step costs. Only costs other than 1 are stored, so the
+stored object stays small and an unchanged default changes nothing. Without a
+unit and without costs, a plan's cost is the number of level steps (档).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from collections.abc import Mapping
 DEFAULT_COST = 1
 MAX_COST = 1_000_000
 FIELD_PREFIX = "cost-"
+UNIT_FIELD = "unit"
+UNITS = ("人天", "万元")
+STEPS_UNIT = "档"  # what a cost counts when the plan office has set none
 
 
 def costable(std: dict) -> list[dict]:
@@ -26,9 +31,9 @@ def cost_of(costs: Mapping | None, number: str):
     return (costs or {}).get(number, DEFAULT_COST)
 
 
-def fingerprint(costs: Mapping | None) -> str:
-    """The optimistic lock of the cost form: changes whenever the stored costs change."""
-    blob = json.dumps(costs or {}, sort_keys=True, ensure_ascii=False)
+def fingerprint(costs: Mapping | None, unit: str | None = None) -> str:
+    """The optimistic lock of the cost form: changes whenever the stored costs or unit change."""
+    blob = json.dumps([costs or {}, unit], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -68,9 +73,27 @@ def parse_costs(form: Mapping, std: dict) -> tuple[dict, list[str]]:
     return costs, errors
 
 
-def describe_change(before: Mapping | None, after: Mapping, std: dict) -> str:
-    """A one-line audit summary: 第 5 项 1 → 3；第 12 项 2 → 1."""
+def parse_unit(form: Mapping, costs: Mapping) -> tuple[str | None, list[str]]:
+    """(unit to store, errors): 人天 or 万元; required once any cost differs from the default."""
+    raw = (form.get(UNIT_FIELD) or "").strip()
+    if raw and raw not in UNITS:
+        return None, [f"成本单位只能是{'或'.join(UNITS)}，填写的是“{raw}”。"]
+    if not raw and costs:
+        return None, ["填写了提升成本，请选择成本单位（人天或万元），否则无法比较和汇总。"]
+    return raw or None, []
+
+
+def unit_label(unit: str | None) -> str:
+    return unit or "未设置"
+
+
+def describe_change(
+    before: Mapping | None, after: Mapping, std: dict, unit_before: str | None = None, unit_after=None
+) -> str:
+    """A one-line audit summary: 成本单位 未设置 → 人天；第 5 项 1 → 3；第 12 项 2 → 1."""
     parts = []
+    if unit_before != unit_after:
+        parts.append(f"成本单位 {unit_label(unit_before)} → {unit_label(unit_after)}")
     for ind in costable(std):
         number = ind["number"]
         old, new = cost_of(before, number), cost_of(after, number)

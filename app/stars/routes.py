@@ -1,14 +1,15 @@
 """Routes of the 星级测算 pages: the stored score and forecast, recompute, step costs, what-if.
 
 Pages show the latest stored ForecastRun only; computing happens in the
-recompute job (workflows.forecast_recompute). The what-if panel is the one
+recompute job (workflows.forecast_recompute). The what-if form is the one
 request that computes: the user asks for it, and it saves nothing.
 """
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from redis.exceptions import RedisError
 from rq.job import JobStatus
+from werkzeug.datastructures import MultiDict
 
 from app import access, audit, clock
 from app.dates import cn_date, cn_datetime
@@ -16,9 +17,10 @@ from app.engines.standards import load_standard
 from app.errors import render_error
 from app.extensions import db
 from app.forecasting.snapshot import data_time, latest_run
+from app.forecasting.state import plan_milestones
 from app.forecasting.whatif import WhatIfError, what_if
 from app.permissions import ensure, has_permission
-from app.stars import bp, costs, present
+from app.stars import bp, costs, present, whatif_form
 from app.stars.forms import RecomputeForm, StepCostsForm
 from workflows.forecast_recompute import job_id, request_recompute
 from workflows.queue import PENDING, job_status
@@ -31,12 +33,13 @@ COSTS_STALE = "提升成本已被他人修改，您的修改未保存。下面�
 def helpers():
     return {
         "pct": present.pct,
+        "prob": present.prob,
         "cn_day": present.cn_day,
         "num": present.number_text,
         "value_text": present.value_text,
         "star_text": present.star_text,
-        "risk_reasons": present.risk_reasons,
         "status_label": present.STATUS_LABELS,
+        "p_at_least": present.p_at_least,
     }
 
 
@@ -73,41 +76,69 @@ def run_status(plan, run) -> dict:
     return {"stale": stale, "reasons": reasons, "job": job_state(plan.id) if stale else None}
 
 
-def _open_milestones(result: dict) -> list[dict]:
-    graph = result.get("graph", {}).get("milestones", {})
-    rows = []
-    for m in result["forecast"]["milestones"]:
-        g = graph.get(str(m["id"]), {})
-        rows.append({**m, "due": g.get("due"), "critical": g.get("critical", False)})
-    return rows
+def _readable(result) -> bool:
+    """A stored result in the shape this page reads (runs of an older engine are not)."""
+    fc = (result or {}).get("forecast") or {}
+    return "untracked" in fc and "gap_target" in result and "keys" in result
 
 
-@bp.route("/plans/<code>/stars")
-@login_required
-def page(code: str):
-    plan = access.load_viewable_plan(current_user, code)
+def _context(plan, run, std, posted=None, errors=None) -> dict:
+    """What the page shows of the stored run, and the what-if form (filled with `posted`)."""
+    result = run.result if run is not None else None
+    outdated = result is not None and not _readable(result)
+    context = {"result": None, "outdated": outdated}
+    if result is None or outdated or std is None:
+        return context
+    posted = posted if posted is not None else MultiDict()
+    errors = errors or WhatIfError([])
+    info = present.milestone_info(result)
+    target_way = present.way(result, result.get("gap_target"), std, info)
+    next_way = present.way(result, result.get("gap"), std, info)
+    context.update(
+        result=result,
+        fc=result["forecast"],
+        answer=present.answer(result, std),
+        distribution=present.distribution(result),
+        target_way=target_way,
+        # The next star's plan only when it is another star than the target's.
+        next_way=next_way if next_way and next_way.get("target_stars") != result["target_stars"] else None,
+        top=present.top_milestones(result, info),
+        risk=present.at_risk(result, std, info),
+        departments=present.departments(result),
+        rows=present.indicator_rows(std, result),
+        groups=whatif_form.indicator_groups(std, result, posted, errors.by_number),
+        open_milestones=whatif_form.milestone_rows(
+            plan_milestones(plan), result, posted, errors.by_milestone, clock.today()
+        ),
+        can_direct=has_permission(current_user, "direct_value"),
+    )
+    return context
+
+
+def _render(plan, status_code=200, **extra):
     run = latest_run(plan)
     std = load_standard(plan.standard_code) if plan.standard_code else None
-    result = run.result if run is not None else None
-    context = {}
-    if result is not None and std is not None:
-        context = {
-            "rows": present.indicator_rows(std, result),
-            "open_milestones": _open_milestones(result),
-            "risk": result["forecast"]["at_risk_indicators"],
-        }
-    return render_template(
+    context = _context(plan, run, std, extra.pop("posted", None), extra.pop("errors", None))
+    page = render_template(
         "stars/page.html",
         plan=plan,
         run=run,
-        result=result,
         std=std,
         status=run_status(plan, run),
         can_edit=has_permission(current_user, "edit_plan"),
         recompute_form=RecomputeForm(),
         step_costs=_cost_rows(std, plan.step_costs) if std else [],
         **context,
+        **extra,
     )
+    return page, status_code
+
+
+@bp.route("/plans/<code>/stars")
+@login_required
+def page(code: str):
+    plan = access.load_viewable_plan(current_user, code)
+    return _render(plan)
 
 
 @bp.route("/plans/<code>/stars/recompute", methods=["POST"])
@@ -132,7 +163,10 @@ def _cost_rows(std, stored, submitted=None) -> list[dict]:
         number = ind["number"]
         field = costs.FIELD_PREFIX + number
         cost = costs.cost_of(stored, number)
-        value = submitted.get(field, "") if submitted is not None else present.number_text(cost)
+        if submitted is not None:
+            value = submitted.get(field, "")
+        else:  # the default (1) shows as the placeholder
+            value = present.number_text(cost) if number in (stored or {}) else ""
         rows.append(
             {
                 "number": number,
@@ -161,39 +195,49 @@ def step_costs(code: str):
         flash("该计划未指定评价标准，无法设置提升成本。", "error")
         return redirect(url_for("stars.page", code=plan.code))
     std = load_standard(plan.standard_code)
+
+    def show(form, rows, status=200, unit=None, **extra):
+        unit = plan.step_cost_unit if unit is None else unit
+        page = render_template(
+            "stars/costs.html", plan=plan, form=form, rows=rows, unit=unit, units=costs.UNITS, **extra
+        )
+        return page, status
+
     if request.method == "GET":
-        form = StepCostsForm(version=costs.fingerprint(plan.step_costs))
-        rows = _cost_rows(std, plan.step_costs)
-        return render_template("stars/costs.html", plan=plan, form=form, rows=rows)
+        form = StepCostsForm(version=costs.fingerprint(plan.step_costs, plan.step_cost_unit))
+        return show(form, _cost_rows(std, plan.step_costs))
     form = StepCostsForm()
     if not form.validate_on_submit():
         return render_error(400)
     new, errors = costs.parse_costs(request.form, std)
+    unit, unit_errors = costs.parse_unit(request.form, new)
+    errors = unit_errors + errors
     # Re-read the plan (locking its row where the database can) before comparing versions.
     db.session.refresh(plan, with_for_update=True)
-    if form.version.data != costs.fingerprint(plan.step_costs):
+    if form.version.data != costs.fingerprint(plan.step_costs, plan.step_cost_unit):
         db.session.rollback()
         flash(COSTS_STALE, "error")
-        form.version.data = costs.fingerprint(plan.step_costs)
-        rows = _cost_rows(std, plan.step_costs)
-        return render_template("stars/costs.html", plan=plan, form=form, rows=rows), 409
+        form.version.data = costs.fingerprint(plan.step_costs, plan.step_cost_unit)
+        return show(form, _cost_rows(std, plan.step_costs), 409)
     if errors:
         db.session.rollback()
         rows = _cost_rows(std, plan.step_costs, request.form)
-        return render_template("stars/costs.html", plan=plan, form=form, rows=rows, errors=errors), 400
-    old = dict(plan.step_costs or {})
-    if new == old:
+        posted_unit = (request.form.get(costs.UNIT_FIELD) or "").strip()
+        return show(form, rows, 400, unit=posted_unit, errors=errors)
+    old, old_unit = dict(plan.step_costs or {}), plan.step_cost_unit
+    if new == old and unit == old_unit:
         db.session.rollback()
         flash("提升成本没有变化。", "info")
         return redirect(url_for("stars.page", code=plan.code))
     plan.step_costs = new  # a new object, so the JSON column sees the change (and updated_at moves)
+    plan.step_cost_unit = unit
     audit.record(
         current_user,
         "plan.step_costs",
         plan,
-        costs.describe_change(old, new, std),
-        before={"step_costs": old},
-        after={"step_costs": new},
+        costs.describe_change(old, new, std, old_unit, unit),
+        before={"step_costs": old, "unit": old_unit},
+        after={"step_costs": new, "unit": unit},
     )
     db.session.commit()
     if request_recompute(plan.id) is None:
@@ -206,15 +250,26 @@ def step_costs(code: str):
 @bp.route("/plans/<code>/stars/what-if", methods=["POST"])
 @login_required
 def what_if_view(code: str):
-    """Rescore and re-forecast with the panel's overrides (JSON in, JSON out); saves nothing."""
+    """The page again, with the what-if of the submitted form next to the stored run.
+
+    A normal form POST (CSRF checked by the app); computes, saves nothing."""
     plan = access.load_viewable_plan(current_user, code)
-    body = request.get_json(silent=True)
-    if body is None:
-        return jsonify(error="请求内容应为 JSON（Content-Type: application/json）"), 400
+    if not plan.standard_code or latest_run(plan) is None:
+        flash("尚无存储的星级测算结果，无法进行假设测算。", "error")
+        return redirect(url_for("stars.page", code=plan.code))
+    std = load_standard(plan.standard_code)
     try:
-        result = what_if(plan, body, latest_run(plan))
+        result = what_if(plan, request.form, latest_run(plan))
     except WhatIfError as exc:
-        return jsonify(error=str(exc)), 400
+        db.session.rollback()
+        return _render(plan, 400, posted=request.form, errors=exc, wi_errors=exc.messages)
     finally:
         db.session.rollback()  # nothing of this request is ever written
-    return jsonify(result)
+    return _render(
+        plan,
+        posted=request.form,
+        wi=result,
+        wi_compare=whatif_form.comparison(result),
+        wi_changed=whatif_form.changed_rows(result, std),
+        wi_lines=whatif_form.assumption_lines(result, std, latest_run(plan).result),
+    )
