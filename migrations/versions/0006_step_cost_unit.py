@@ -1,10 +1,10 @@
 """step cost unit: the unit (人天 / 万元) the plan office prices level steps in
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 09:00:00
 
-Chained after 0004 on the stars branch; re-chain after 0005 when merging.
+The unit the plan office prices level steps in.
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,6 @@ from app.dates import cn_datetime
 from app.engines.standards import load_standard
 from app.extensions import db
 from app.forecasting import known
-from app.forecasting import state as state_module
 from app.forecasting.known import end_of, set_direct_value
 from app.forecasting.snapshot import latest_run, store_snapshot
 from app.indicators.values import standard_spec
@@ -46,19 +45,13 @@ def _approved(ind, as_of, number, reviewed):
 
 
 def _deliver(monkeypatch, declared=None):
-    """Milestone m1 (视频平台升级) declares 联网率 90 % for i1 (standard 5): 8 points.
-
-    Patches the declared values wherever the state reads them (this branch's stub, or
-    known.declared_deliveries once the quantity-true links land)."""
+    """Milestone m1 (视频平台升级) declares 联网率 90 % for i1 (standard 5): 8 points."""
     declared = {("m1", "i1"): [90]} if declared is None else declared
 
     def values(milestone, ind, as_of=None):
         return list(declared.get((milestone.key, ind.key), []))
 
-    if hasattr(state_module, "_declared"):
-        monkeypatch.setattr(state_module, "_declared", values)
-    if hasattr(known, "declared_deliveries"):
-        monkeypatch.setattr(known, "declared_deliveries", values)
+    monkeypatch.setattr(known, "declared_deliveries", values)
 
 
 @pytest.fixture
@@ -292,28 +285,43 @@ def test_the_plan_is_priced_in_the_unit_the_office_names(app, client, delivering
 
 
 def test_the_target_star_comes_before_the_next_one_on_the_demo(app, client):
-    """Weihai: 2 stars today, target 4, three stars all but certain: the plan is to four stars."""
+    """Weihai with its target raised to five stars: 3 stars today, the next star (4) is not
+    the target (5), so the plan to five stars comes first and the one to four after it."""
     assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context():
+        _plan("weihai-1313").target_stars = 5
+        db.session.commit()
     stored, _ = _store(app, code="weihai-1313")
     fc = stored["forecast"]
-    assert fc["current"]["stars"] == 2 and stored["target_stars"] == 4
+    assert fc["current"]["stars"] == 3 and stored["target_stars"] == 5
     login(client, "wh-office", "demo-pass-2021")
     page = _text(client.get("/plans/weihai-1313/stars"))
     target, nxt = page.index('data-testid="plan-target"'), page.index('data-testid="plan-next"')
     assert page.index('data-testid="answer"') < target < nxt
     way = _section(page, "plan-target")
-    assert "达到 4 星的最低成本方案" in way
+    assert "达到 5 星的最低成本方案" in way
     assert f"还需 <strong>{stored['gap_target']['points_needed']} 分</strong>" in way
     nxt = _plain(_section(page, "plan-next"))
-    assert "到下一星级（3 星）的最低成本方案" in nxt and "目标是 4 星，此方案只到 3 星" in nxt
-    assert f"达到 3 星及以上的概率：{prob_text(sum(fc['probabilities'][3:]))}" in nxt
-    # P(4 stars) is 0 in every sample: shown as below 0.1 %, with the sample count.
+    assert "到下一星级（4 星）的最低成本方案" in nxt and "目标是 5 星，此方案只到 4 星" in nxt
+    assert f"达到 4 星及以上的概率：{prob_text(sum(fc['probabilities'][4:]))}" in nxt
+    # P(5 stars) is 0 in every sample: shown as below 0.1 %, with the sample count.
     answer = _section(page, "answer")
     if fc["p_target"] == 0:
         assert 'data-testid="p-target">&lt; 0.1%<' in answer and f"{SAMPLES} 次模拟中 0 次达到" in answer
     # Every untracked indicator is named and linked to its direct entry.
     for number in fc["untracked"]:
         assert f'href="/plans/weihai-1313/standard-values#std-{number}"' in answer
+
+
+def test_when_the_next_star_is_the_target_one_plan_is_shown(app, client):
+    """Weihai as loaded: 3 stars today, target 4: one plan, to four stars."""
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    stored, _ = _store(app, code="weihai-1313")
+    assert stored["forecast"]["current"]["stars"] == 3 and stored["target_stars"] == 4
+    login(client, "wh-office", "demo-pass-2021")
+    page = _text(client.get("/plans/weihai-1313/stars"))
+    assert "达到 4 星的最低成本方案" in _section(page, "plan-target")
+    assert 'data-testid="plan-next"' not in page
 
 
 def test_rests_on_departments_top_milestones_risks_and_assumptions(app, client, delivering):
