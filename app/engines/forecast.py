@@ -25,7 +25,7 @@ from app.engines.forecast_milestones import (
     learn_departments,
     sample_finishes,
 )
-from app.engines.forecast_state import DEFAULT_SEED, State, StateError, parse_state
+from app.engines.forecast_state import DEFAULT_SEED, State, StateError, header, parse_state
 from app.engines.scoring import score
 from app.engines.standards import max_points, stars_for
 
@@ -184,15 +184,7 @@ def forecast(state, *, late=(), samples=None, seed=None, details=True) -> dict:
     run = _Run(state, frozenset(late))
     ceiling, ceiling_points = _ceiling(run)
     untracked = [n for n, m in run.models.items() if m.latest is None and not m.deliveries]
-    result = {
-        "standard": state.code,
-        "as_of": state.as_of.isoformat(),
-        "target_date": state.target_date.isoformat(),
-        "target_stars": state.target_stars,
-        "samples": state.samples,
-        "seed": state.seed,
-        "current": {"total": current["total"], "stars": current["stars"]},
-    }
+    result = {**header(state), "current": {"total": current["total"], "stars": current["stars"]}}
     if state.as_of >= state.target_date:
         result.update(_degenerate(state, current))
         result.update(

@@ -7,8 +7,9 @@ points) of
     (intervals in which a delivering milestone finished are left out: a step is
     not a trend); the drift is shrunk toward the plan's pooled drift and its own
     uncertainty widens the spread; counts are whole, rates stay in 0–100, ranks
-    in their range; a level ({"level": n}) and the incident count are kept as
-    they are;
+    in their range; a level ({"level": n}), the incident count and a value held
+    at its best possible value (100 %, rank 1) that was never seen to leave it are
+    kept as they are;
   - the declared value of every milestone that delivers to it, in the samples
     where that milestone is done by the target date.
 An indicator with neither a measurement nor a declared delivery scores 0.
@@ -33,6 +34,7 @@ from app.engines.scoring_arrays import points as points_array
 PRIOR_REL_VOL = 0.004  # per sqrt(day), relative to the indicator's threshold scale
 VOL_WEIGHT = 2.0  # pseudo degrees of freedom of the pooled volatility
 MIN_TAU = 1e-5  # floor of the between-indicator spread of relative drifts (per day)
+NOISE_MIN_PAIRS = 8  # consecutive increment pairs needed to read a measurement noise
 STAR_COLUMN_REF = 3  # the scale of a field: its largest threshold, at least its 3-star one
 
 
@@ -53,6 +55,9 @@ class FieldModel:
     pre_gap: int = 0  # days from it to as_of
     dated_as_of: bool = False  # the latest measurement is dated as_of
     at_bound_days: int | None = None  # days the value has stayed at its best possible value
+    fell_from_bound: bool = False  # the series once left its best possible value
+    obs: list = field(default_factory=list)  # (day, value, after_step) measured before as_of
+    pre_var: float = 0.0  # variance of the filtered level at the last measurement before as_of
     constant: bool = False  # every usable increment is zero (saturated or fixed)
 
 
@@ -175,6 +180,10 @@ def _fit(model, series, state, index):
         fm.lower_better = spec["input"] == "rank"
         fm.scale = _scale(spec, name)
         fm.dated_as_of = model.latest_date == state.as_of
+        for i, d in enumerate(days):
+            v = last_by_day[d]
+            step = i > 0 and any(days[i - 1] < st <= d for st in steps)
+            fm.obs.append((d, float(v[name] if name is not None else v), step))
         if days:
             last = last_by_day[days[-1]]
             fm.pre_level = float(last[name] if name is not None else last)
@@ -188,6 +197,8 @@ def _fit(model, series, state, index):
             if any(a < s <= b for s in steps):
                 continue  # a delivery landed in between: a step, not growth
             xa, xb = x(last_by_day[a]), x(last_by_day[b])
+            if good is not None and xa == good and xb != good:
+                fm.fell_from_bound = True
             if good is not None and xa == xb == good:
                 continue  # held at the bound: says nothing about how it moves
             fm.increments.append((xb - xa, (b - a).days))
@@ -203,9 +214,48 @@ def _fit(model, series, state, index):
         model.fields.append(fm)
 
 
+def _noise(fields) -> float:
+    """Pooled measurement-noise variance, relative to the fields' scales squared.
+
+    A value read with error makes consecutive increments move against each other
+    (their covariance is minus the noise variance); a pure random walk does not.
+    Estimated from every pair of consecutive usable increments of the plan."""
+    total, pairs = 0.0, 0
+    for fm in fields:
+        inc = fm.increments
+        if len(inc) < 3 or fm.constant:
+            continue
+        mu = sum(x for x, _ in inc) / sum(d for _, d in inc)
+        res = [(x - mu * d) / fm.scale for x, d in inc]
+        for a, b in zip(res, res[1:], strict=False):
+            total -= a * b
+            pairs += 1
+    return max(0.0, total / pairs) if pairs >= NOISE_MIN_PAIRS else 0.0
+
+
+def _filter(fm, noise2):
+    """The level at the last measurement before as_of, read through the measurement noise
+    (a Kalman filter on a local level with drift), and its variance. Without noise it is
+    the last measurement itself; a delivery step restarts the filter."""
+    if not fm.obs:
+        return
+    r = noise2 * fm.scale**2
+    x, p = fm.obs[0][1], r
+    for (d0, _, _), (d1, y, step) in zip(fm.obs, fm.obs[1:], strict=False):
+        gap = (d1 - d0).days
+        x, p = x + fm.drift * gap, p + fm.vol**2 * gap
+        if step:
+            x, p = y, r
+            continue
+        k = p / (p + r) if p + r > 0 else 1.0
+        x, p = x + k * (y - x), (1 - k) * p
+    fm.pre_level, fm.pre_var = x, p
+
+
 def _pool(models, state):
-    """Volatility and drift per field, each shrunk toward the plan's pooled value."""
+    """Volatility, drift and measurement noise per field, shrunk toward the plan's pooled values."""
     fields = [fm for m in models.values() if m.kind == "fields" for fm in m.fields]
+    noise2 = _noise(fields)
     rel_vols, rel_drifts = [], []
     for fm in fields:
         inc = fm.increments
@@ -214,7 +264,8 @@ def _pool(models, state):
         span = sum(d for _, d in inc)
         fm.raw_drift = sum(x for x, _ in inc) / span
         if len(inc) >= 2:
-            ss = sum((x - fm.raw_drift * d) ** 2 / d for x, d in inc)
+            r = noise2 * fm.scale**2  # each increment carries twice the reading error
+            ss = sum(max(0.0, (x - fm.raw_drift * d) ** 2 - 2 * r) / d for x, d in inc)
             fm.raw_vol2 = ss / (len(inc) - 1)
             rel_vols.append((fm.raw_vol2 / fm.scale**2, len(inc) - 1))
     if rel_vols:
@@ -258,6 +309,9 @@ def _pool(models, state):
             post, post_var = mean, tau2 + mean_var
         fm.drift = post * fm.scale
         fm.drift_sd = math.sqrt(post_var) * fm.scale
+    for fm in fields:
+        if not fm.constant and fm.at_bound_days is None:
+            _filter(fm, noise2)
 
 
 def start_level(fm) -> float:
@@ -287,8 +341,12 @@ def sample_fields(model, horizon, z):
     """{field: sampled values} at the target date; z: (samples, fields) standard normals."""
     out = {}
     for k, fm in enumerate(model.fields):
+        if fm.at_bound_days is not None and not fm.fell_from_bound:
+            # At its best possible value (100 %, rank 1) and never seen to leave it: it stays.
+            out[fm.name] = np.full(len(z), fm.level)
+            continue
         span = horizon + fm.pre_gap  # the level on as_of is itself carried forward
-        sd = math.sqrt(fm.vol**2 * span + (fm.drift_sd * span) ** 2)
+        sd = math.sqrt(fm.vol**2 * span + (fm.drift_sd * span) ** 2 + fm.pre_var)
         x = start_level(fm) + fm.drift * horizon + sd * z[:, k]
         if fm.lower is not None or fm.upper is not None:
             x = np.clip(x, fm.lower, fm.upper)

@@ -285,8 +285,8 @@ def parse_state(raw, *, samples: int | None = None, seed: int | None = None) -> 
     )
 
 
-def dump_state(state: State) -> dict:
-    """The JSON form of a State (parse_state(dump_state(s)) == s)."""
+def header(state: State) -> dict:
+    """The state's scalar fields in their JSON form (the forecast's output starts with them)."""
     return {
         "standard": state.code,
         "as_of": state.as_of.isoformat(),
@@ -294,6 +294,13 @@ def dump_state(state: State) -> dict:
         "target_stars": state.target_stars,
         "samples": state.samples,
         "seed": state.seed,
+    }
+
+
+def dump_state(state: State) -> dict:
+    """The JSON form of a State (parse_state(dump_state(s)) == s)."""
+    return {
+        **header(state),
         "milestones": [
             {
                 "id": m.id,

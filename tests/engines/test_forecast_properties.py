@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from app.engines.forecast import forecast
+from app.engines.forecast_state import dump_state, parse_state
 from tests.engines.forecast_states import AS_OF, TARGET, better_or_equal, states
 
 SETTINGS = settings(
@@ -165,3 +166,10 @@ def test_a_delivery_counts_only_when_its_milestone_is_done_by_the_target_date():
     )
     assert reached >= delivered["p_done"] - 1e-9
     assert result["expected_total"] > bare["expected_total"]
+
+
+@SETTINGS
+@given(states())
+def test_a_parsed_state_dumps_back_to_itself(state):
+    parsed = parse_state(state)
+    assert parse_state(dump_state(parsed)) == parsed
