@@ -19,9 +19,11 @@ import numpy as np
 
 from app.engines import forecast_indicators as fi
 from app.engines.forecast_milestones import (
+    FS_WORK_SHARE,
     NEVER,
     Draws,
     after_predecessors,
+    estimated_starts,
     learn_departments,
     sample_finishes,
 )
@@ -62,25 +64,30 @@ class _Run:
         self.index, self.order, self.graph = _order(state)
         self.position = {j: k for k, j in enumerate(self.order)}
         self.horizon = (state.target_date - state.as_of).days
-        names = sorted({m.department for m in state.milestones})
-        rng = np.random.default_rng(state.seed)
-        self.draws = Draws(rng, self.n, len(state.milestones), names)
+        self.starts = estimated_starts(state.milestones)
+        self.departments, self.sigma, self.pooled = learn_departments(
+            state.milestones, self.starts, state.as_of
+        )
+        self.late = frozenset(self.index[i] for i in late)
+        self.models = fi.build(state, self.cache)
+
+    def run(self):
+        """Sample (the draws come in one fixed order: milestones, departments, indicators)."""
+        rng = np.random.default_rng(self.state.seed)
+        names = sorted({m.department for m in self.state.milestones})
+        draws = Draws(rng, self.n, len(self.state.milestones), names)
         self.z = {
             spec["number"]: rng.standard_normal((self.n, FIELD_COLUMNS)) for spec in self.std["indicators"]
         }
-        self.departments, self.sigma, self.pooled = learn_departments(state.milestones, state.as_of)
-        self.late = frozenset(self.index[i] for i in late)
-        self.models = fi.build(state, self.index, self.cache)
-
-    def run(self):
         self.own, self.finish, self.work = sample_finishes(
             self.state,
             self.order,
             self.index,
+            self.starts,
             self.departments,
             self.sigma,
             self.pooled,
-            self.draws,
+            draws,
             self.late,
         )
         self.done = self.finish <= self.horizon
@@ -118,31 +125,37 @@ def _date(state, days):
     return None if days >= NEVER else (state.as_of + timedelta(days=int(days))).isoformat()
 
 
-def _ceiling(run):
-    """Every open milestone delivers; every other indicator keeps its latest value."""
+def _fixed_case(run, delivered):
+    """(total and stars, points per number) when every indicator keeps its latest value and
+    the milestones `delivered(j)` says deliver (no sampling)."""
     pts = {}
     for number, model in run.models.items():
-        best = fi._points(run.std, number, model.latest, run.cache) if model.latest is not None else 0
+        best = fi.value_points(run.std, number, model.latest, run.cache) if model.latest is not None else 0
         for j, _, p in model.deliveries:
-            if j not in run.late:
+            if delivered(j):
                 best = max(best, p)
         pts[number] = best
     total = max(0, sum(pts.values()))
     return {"total": int(total), "stars": stars_for(run.std, total)}, pts
 
 
+def _ceiling(run):
+    """Every open milestone delivers; every other indicator keeps its latest value."""
+    return _fixed_case(run, lambda j: j not in run.late)
+
+
 def _status_quo(run):
     """No open milestone finishes; every indicator keeps its latest value (done deliveries count)."""
-    done_now = np.array([[m.finished is not None for m in run.state.milestones]])
-    pts = {}
-    for number, model in run.models.items():
-        base = fi._points(run.std, number, model.latest, run.cache) if model.latest is not None else 0
-        for j, _, p in model.deliveries:
-            if done_now[0, j]:
-                base = max(base, p)
-        pts[number] = base
-    total = max(0, sum(pts.values()))
-    return {"total": int(total), "stars": stars_for(run.std, total)}
+    return _fixed_case(run, lambda j: run.state.milestones[j].finished is not None)[0]
+
+
+def _capped(run, untracked, ceiling_points):
+    """Tracked indicators that stay below full marks even if every milestone delivers."""
+    return [
+        n
+        for n, m in run.models.items()
+        if n not in untracked and m.spec["input"] != "deduction" and ceiling_points[n] < max_points(m.spec)
+    ]
 
 
 def _degenerate(state, current):
@@ -184,6 +197,7 @@ def forecast(state, *, late=(), samples=None, seed=None, details=True) -> dict:
     run = _Run(state, frozenset(late))
     ceiling, ceiling_points = _ceiling(run)
     untracked = [n for n, m in run.models.items() if m.latest is None and not m.deliveries]
+    capped = _capped(run, untracked, ceiling_points)
     result = {**header(state), "current": {"total": current["total"], "stars": current["stars"]}}
     if state.as_of >= state.target_date:
         result.update(_degenerate(state, current))
@@ -191,7 +205,8 @@ def forecast(state, *, late=(), samples=None, seed=None, details=True) -> dict:
             ceiling=result["current"],
             status_quo=result["current"],
             untracked=untracked,
-            assumptions=_assumptions(run, untracked, ceiling_points, degenerate=True),
+            capped=capped,
+            assumptions=_assumptions(run, untracked, capped, ceiling_points, degenerate=True),
             warnings=[],
         )
         if details:
@@ -213,7 +228,8 @@ def forecast(state, *, late=(), samples=None, seed=None, details=True) -> dict:
         ceiling=ceiling,
         status_quo=_status_quo(run),
         untracked=untracked,
-        assumptions=_assumptions(run, untracked, ceiling_points),
+        capped=capped,
+        assumptions=_assumptions(run, untracked, capped, ceiling_points),
         milestones=_milestone_rows(run),
         warnings=[],
     )
@@ -366,7 +382,7 @@ def _fmt_days(x):
     return f"{x:.0f}"
 
 
-def _assumptions(run, untracked, ceiling_points, degenerate=False):
+def _assumptions(run, untracked, capped, ceiling_points, degenerate=False):
     state, std = run.state, run.std
     names = {spec["number"]: spec["name"] for spec in std["indicators"]}
     out = []
@@ -380,10 +396,14 @@ def _assumptions(run, untracked, ceiling_points, degenerate=False):
         "并按完成百分比与计划工期（开始至到期）调整。"
     )
     if any(m.predecessors for m in state.milestones):
-        out.append("依赖关系按“完成—完成”处理：后续里程碑不早于前序里程碑完成日加滞后天数完成。")
+        out.append(
+            "依赖关系按“完成—开始”处理：前序里程碑完成（加滞后天数）后，后续里程碑尚余工作的 "
+            f"{FS_WORK_SHARE:.0%} 仍须在其后完成。"
+        )
     out.append(
-        "指标值以最新测量值为起点；漂移与波动只从测算日之前的测量序列学习（交付跳变所在区间不计入趋势），"
-        "并向全计划的汇总值收缩；比率限定在 0–100，计数取整，排名限定在有效范围。"
+        "指标值以最新测量值为起点（序列显示读数误差时按全计划估计的误差平滑）；漂移与波动只从测算日之前的"
+        "测量序列学习（交付跳变所在区间不计入趋势），并向全计划的汇总值收缩；比率限定在 0–100，计数取整，"
+        "排名限定在有效范围；一直保持在最优值（如 100%）的指标按保持计。"
     )
     valued = sum(len(m.deliveries) for m in run.models.values())
     if valued:
@@ -399,11 +419,6 @@ def _assumptions(run, untracked, ceiling_points, degenerate=False):
             f"{len(untracked)} 项标准指标既无测量值也无交付（未跟踪），按 0 分计，"
             f"最多少得 {lost} 分：{listed}。"
         )
-    capped = [
-        n
-        for n, m in run.models.items()
-        if n not in untracked and m.spec["input"] != "deduction" and ceiling_points[n] < max_points(m.spec)
-    ]
     if capped:
         listed = "、".join(f"{n}（{ceiling_points[n]}/{max_points(run.models[n].spec)}）" for n in capped)
         out.append(f"按计划全部交付仍达不到满分的指标（封顶分/满分）：{listed}；只能靠指标自身增长再提高。")

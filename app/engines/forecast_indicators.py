@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 
@@ -35,7 +34,6 @@ PRIOR_REL_VOL = 0.004  # per sqrt(day), relative to the indicator's threshold sc
 VOL_WEIGHT = 2.0  # pseudo degrees of freedom of the pooled volatility
 MIN_TAU = 1e-5  # floor of the between-indicator spread of relative drifts (per day)
 NOISE_MIN_PAIRS = 8  # consecutive increment pairs needed to read a measurement noise
-STAR_COLUMN_REF = 3  # the scale of a field: its largest threshold, at least its 3-star one
 
 
 @dataclass
@@ -67,13 +65,14 @@ class IndicatorModel:
     spec: dict
     latest: object = None  # the latest measured value (input form), or None
     latest_date: object = None
-    kind: str = "none"  # none | level | constant | fields
+    kind: str = "none"  # none | level | held (the incident count) | fields
     fields: list = field(default_factory=list)
     deliveries: list = field(default_factory=list)  # (milestone index, value, points)
     unvalued: list = field(default_factory=list)  # milestone indices linked without a value
 
 
-def _points(std, number, value, cache):
+def value_points(std, number, value, cache):
+    """Points of one value of one indicator (the scoring engine, cached by value)."""
     key = (number, json.dumps(value, sort_keys=True))
     if key not in cache:
         cache[key] = score(std, {number: value})["indicators"][number]["points"]
@@ -125,7 +124,7 @@ def _scale(spec, name):
     return 1.0
 
 
-def build(state, index, cache):
+def build(state, cache):
     """{number: IndicatorModel} for every indicator of the standard."""
     std = state.standard
     models = {}
@@ -140,11 +139,11 @@ def build(state, index, cache):
             if value is None:
                 model.unvalued.append(j)
             else:
-                model.deliveries.append((j, value, _points(std, number, value, cache)))
+                model.deliveries.append((j, value, value_points(std, number, value, cache)))
         series = state.indicators.get(number, ())
         if series:
             model.latest_date, model.latest = series[-1]
-            _fit(model, series, state, index)
+            _fit(model, series, state)
         models[number] = model
     _pool(models, state)
     return models
@@ -157,13 +156,13 @@ def _step_days(model, state):
     )
 
 
-def _fit(model, series, state, index):
+def _fit(model, series, state):
     spec, latest = model.spec, model.latest
     if isinstance(latest, dict) and "level" in latest:
         model.kind = "level"
         return
     if spec["input"] == "deduction":
-        model.kind = "constant"
+        model.kind = "held"
         return
     model.kind = "fields"
     names = _field_names(spec, latest)
@@ -180,37 +179,27 @@ def _fit(model, series, state, index):
         fm.lower_better = spec["input"] == "rank"
         fm.scale = _scale(spec, name)
         fm.dated_as_of = model.latest_date == state.as_of
-        for i, d in enumerate(days):
-            v = last_by_day[d]
-            step = i > 0 and any(days[i - 1] < st <= d for st in steps)
-            fm.obs.append((d, float(v[name] if name is not None else v), step))
+        values = [float(last_by_day[d][name] if name is not None else last_by_day[d]) for d in days]
+        after_step = [i > 0 and any(days[i - 1] < st <= d for st in steps) for i, d in enumerate(days)]
+        fm.obs = list(zip(days, values, after_step, strict=True))
         if days:
-            last = last_by_day[days[-1]]
-            fm.pre_level = float(last[name] if name is not None else last)
-            fm.pre_gap = (state.as_of - days[-1]).days
+            fm.pre_level, fm.pre_gap = values[-1], (state.as_of - days[-1]).days
         good = fm.lower if fm.lower_better else fm.upper
-
-        def x(v, name=name):
-            return float(v[name] if name is not None else v)
-
-        for a, b in zip(days, days[1:], strict=False):
-            if any(a < s <= b for s in steps):
+        for i in range(1, len(days)):
+            if after_step[i]:
                 continue  # a delivery landed in between: a step, not growth
-            xa, xb = x(last_by_day[a]), x(last_by_day[b])
-            if good is not None and xa == good and xb != good:
+            xa, xb = values[i - 1], values[i]
+            if good is not None and xa == good != xb:
                 fm.fell_from_bound = True
             if good is not None and xa == xb == good:
                 continue  # held at the bound: says nothing about how it moves
-            fm.increments.append((xb - xa, (b - a).days))
+            fm.increments.append((xb - xa, (days[i] - days[i - 1]).days))
         fm.constant = len(fm.increments) >= 2 and all(d == 0 for d, _ in fm.increments)
         if good is not None and level == good:
             # At its best possible value: how long it has stayed there (measurements before
             # as_of, then the latest), so the spread does not pull a saturated value down.
-            run = [d for d in days if x(last_by_day[d]) == good]
-            trailing = [
-                d for d in days if d > max([d for d in days if x(last_by_day[d]) != good], default=date.min)
-            ]
-            fm.at_bound_days = (state.as_of - trailing[0]).days if trailing and run else 0
+            held = len(values) - next((i + 1 for i in reversed(range(len(values))) if values[i] != good), 0)
+            fm.at_bound_days = (state.as_of - days[-held]).days if held else 0
         model.fields.append(fm)
 
 
@@ -362,8 +351,8 @@ def measured_points(model, std, horizon, z, n, cache):
     """Points of the measured value carried forward, per sample (int32)."""
     if model.kind == "none":
         return np.zeros(n, dtype=np.int32)
-    if model.kind in ("level", "constant") or horizon <= 0:
-        return np.full(n, _points(std, model.number, model.latest, cache), dtype=np.int32)
+    if model.kind in ("level", "held") or horizon <= 0:
+        return np.full(n, value_points(std, model.number, model.latest, cache), dtype=np.int32)
     fields = sample_fields(model, horizon, z)
     for name, default in SHAPES.get(model.spec["input"], ((), {}))[1].items():
         fields.setdefault(name, np.full(n, float(default)))

@@ -114,12 +114,12 @@ def _em_mu(observed, censored, prior_mu, prior_weight, sigma):
     return mu
 
 
-def learn_departments(milestones, as_of: date):
-    """({department: DepartmentModel}, sigma, pooled summary) from the milestones' record."""
+def learn_departments(milestones, starts, as_of: date):
+    """({department: DepartmentModel}, sigma, pooled summary) from the milestones' record
+    (`starts`: each milestone's start, from estimated_starts)."""
     recs = {}
     for m in milestones:
-        r = recs.setdefault(m.department, {"on": 0, "obs": [], "cens": [], "due_before": 0, "all": 0})
-        r["all"] += 1
+        r = recs.setdefault(m.department, {"on": 0, "obs": [], "cens": [], "due_before": 0})
         if m.due < as_of:
             r["due_before"] += 1
         if m.finished is not None:
@@ -162,11 +162,10 @@ def learn_departments(milestones, as_of: date):
             due_before=r["due_before"],
         )
     due_before_all = sum(r["due_before"] for r in recs.values())
-    early = early_share(milestones, as_of)
+    early = early_share(milestones, starts, as_of)
     pooled = {
         "on_time_rate": round(p_pool, 4),
         "median_late_days": round(math.exp(mu_pool), 1),
-        "records": on_all + late_all,
         "plan_spread": PLAN_SPREAD / math.sqrt(1 + due_before_all / 4),
         "plan_late_spread": sigma / math.sqrt(PRIOR_LOG_WEIGHT + late_all),
         "early_share": early,
@@ -174,31 +173,29 @@ def learn_departments(milestones, as_of: date):
     return models, sigma, pooled
 
 
-def early_share(milestones, as_of: date) -> float:
+def early_share(milestones, starts, as_of: date) -> float:
     """Mean share of the planned duration by which on-time milestones finished early.
 
     Learned only from milestones due before as_of (finishing an open one on as_of
     never changes it), shrunk toward PRIOR_EARLY."""
     shares = []
-    for m, start in zip(
-        milestones, estimated_starts(milestones, {x.id: i for i, x in enumerate(milestones)}), strict=True
-    ):
+    for m, start in zip(milestones, starts, strict=True):
         if m.finished is not None and m.due < as_of and m.finished <= m.due:
             span = max(1, (m.due - start).days)
             shares.append(min(1.0, (m.due - m.finished).days / span))
     return (sum(shares) + EARLY_WEIGHT * PRIOR_EARLY) / (len(shares) + EARLY_WEIGHT)
 
 
-def estimated_starts(milestones, index) -> list[date]:
+def estimated_starts(milestones) -> list[date]:
     """Each milestone's start: as given, else its latest predecessor's due date
     (when earlier than its own), else due - DEFAULT_DURATION days."""
+    due = {m.id: m.due for m in milestones}
     out = []
     for m in milestones:
         if m.start is not None:
             out.append(m.start)
             continue
-        pred_dues = [milestones[index[p]].due for p, _ in m.predecessors]
-        earlier = [d for d in pred_dues if d < m.due]
+        earlier = [due[p] for p, _ in m.predecessors if due[p] < m.due]
         start = max(earlier) if earlier else date.fromordinal(m.due.toordinal() - DEFAULT_DURATION)
         out.append(start)
     return out
@@ -243,7 +240,7 @@ def after_predecessors(finish, m, column, index, work):
     return finish
 
 
-def sample_finishes(state, order, index, departments, sigma, pooled, draws, late=frozenset()):
+def sample_finishes(state, order, index, starts, departments, sigma, pooled, draws, late=frozenset()):
     """(own, finish): (samples × milestones) int arrays of finish days counted from as_of
     (NEVER: not at all); `own` before, `finish` after the predecessors' constraint.
 
@@ -251,7 +248,6 @@ def sample_finishes(state, order, index, departments, sigma, pooled, draws, late
     never to finish (the what-if's “延误”)."""
     n = state.samples
     ms = state.milestones
-    starts = estimated_starts(ms, index)
     as_of = state.as_of
     out = np.empty((n, len(ms)), dtype=np.int64)
     own = np.empty((n, len(ms)), dtype=np.int64)

@@ -179,24 +179,32 @@ def declared_deliveries(milestone: Milestone, ind: Indicator, as_of: date | None
 
 
 def standard_values(plan: Plan, as_of: date) -> tuple[dict, dict]:
-    """(values object for the plan's standard, sources per standard number) known on as_of.
+    """(values object for the plan's standard, sources per standard number) known on as_of."""
+    values, sources, _ = standard_series(plan, as_of)
+    return values, sources
+
+
+def standard_series(plan: Plan, as_of: date) -> tuple[dict, dict, dict]:
+    """(values, sources, {number: [(IndicatorValue, standard input), ...] oldest first})
+    known on as_of: what every page scores, and the history it comes from.
 
     Each plan indicator feeds what standard_input() says (a compound indicator only
-    its linked part). Several indicators on one number: the one scoring more points
-    (ties: tracked before direct, then plan order). Values nothing can be fed from
-    are skipped.
+    its linked part). Several indicators on one number: the one whose latest value
+    scores more (ties: tracked before direct, then plan order). Values nothing can be
+    fed from are skipped.
     """
     if not plan.standard_code:
-        return {}, {}
+        return {}, {}, {}
     std = load_standard(plan.standard_code)
     known = {i["number"] for i in std["indicators"]}
     inds = [i for i in plan_indicators(plan) if i.standard_indicator in known]
-    latest = {k: rows[-1] for k, rows in known_values([i.id for i in inds], as_of).items()}
-    values, sources = {}, {}
+    history = known_values([i.id for i in inds], as_of)
+    values, sources, series = {}, {}, {}
     for ind in inds:
-        row, number = latest.get(ind.id), ind.standard_indicator
-        if row is None:
+        rows, number = history.get(ind.id), ind.standard_indicator
+        if not rows:
             continue
+        row = rows[-1]
         value = standard_input(ind, value_of(row))
         if value is None:
             continue
@@ -218,7 +226,9 @@ def standard_values(plan: Plan, as_of: date) -> tuple[dict, dict]:
             "direct": is_direct(ind),
             "points": points,
         }
-    return values, sources
+        fed = ((r, standard_input(ind, value_of(r))) for r in rows[:-1])
+        series[number] = [(r, v) for r, v in fed if v is not None] + [(row, value)]
+    return values, sources, series
 
 
 def set_direct_value(plan: Plan, number: str, value, user, as_of: date) -> IndicatorValue:

@@ -29,12 +29,12 @@ from app.extensions import db
 from app.forecasting.attainment import attainment
 from app.forecasting.known import end_of, plan_indicators
 from app.forecasting.state import build_state, latest_values, plan_milestones, target_date_of
-from app.models import Dependency, ForecastRun, IndicatorValue, Milestone, Plan, ProgressReport
+from app.models import ForecastRun, IndicatorValue, Milestone, Plan, ProgressReport
 
 __all__ = ["compute_snapshot", "latest_run", "store_snapshot", "target_date_of"]
 
 SAMPLES = 10000
-ENGINE_VERSION = 2  # bump when the engines change what a stored run means
+ENGINE_VERSION = 3  # bump when the engines change what a stored run means
 NEVER_DAYS = 3650
 
 
@@ -56,10 +56,10 @@ class GraphInputs:
     dependencies: list
 
 
-def graph_inputs(plan: Plan, state: dict) -> GraphInputs:
-    """The state's milestones (as known on its as_of) under their database ids."""
-    by_key = {m.key: m for m in plan_milestones(plan)}
-    rows = []
+def graph_inputs(state: dict, milestones: list[Milestone]) -> GraphInputs:
+    """The state's milestones and dependencies (as known on its as_of) under database ids."""
+    by_key = {m.key: m for m in milestones}
+    rows, deps = [], []
     for row in state["milestones"]:
         m = by_key[row["id"]]
         done = row["finished"] is not None
@@ -75,10 +75,8 @@ def graph_inputs(plan: Plan, state: dict) -> GraphInputs:
                 department_id=m.lead_department_id,
             )
         )
-    deps = db.session.scalars(
-        select(Dependency).where(Dependency.plan_id == plan.id).order_by(Dependency.id)
-    ).all()
-    return GraphInputs(rows, [DependencyData(d.predecessor_id, d.successor_id, d.lag_days) for d in deps])
+        deps += [DependencyData(by_key[p["id"]].id, m.id, p["lag_days"]) for p in row["predecessors"]]
+    return GraphInputs(rows, deps)
 
 
 def graph_summary(inputs, target: date, as_of: date, finish=None) -> dict:
@@ -153,14 +151,13 @@ def gather(plan: Plan, as_of: date, samples: int = SAMPLES, seed: int = DEFAULT_
     """Read the inputs (database, as known on as_of); raises ValueError without a standard."""
     state, sources = build_state(plan, as_of, samples=samples, seed=seed)
     costs = plan.step_costs or {}
-    unit = getattr(plan, "step_cost_unit", None)
-    key = _key(ENGINE_VERSION, state, sources, costs, unit)
+    key = _key(ENGINE_VERSION, state, sources, costs, plan.step_cost_unit)
     return Gathered(plan, as_of, target_date_of(plan), state, sources, costs, key)
 
 
-def _gaps(std: str, values: dict, costs: dict, target_stars: int) -> dict:
-    """The cheapest level-ups to the next star and to the target star (when they differ)."""
-    current = explain(std, values)
+def _gaps(std: str, values: dict, current: dict, costs: dict, target_stars: int) -> dict:
+    """The cheapest level-ups to the next star and to the target star (when they differ);
+    `current` is explain(std, values)."""
     nxt = current["next_stars"]["stars"] if current["next_stars"] else None
     out = {"next": gap_to_stars(std, values, nxt, costs) if nxt else None}
     if target_stars and target_stars != nxt and target_stars > current["stars"]:
@@ -170,11 +167,10 @@ def _gaps(std: str, values: dict, costs: dict, target_stars: int) -> dict:
     return out
 
 
-def _finishes(g: Gathered, fc: dict) -> dict:
+def _finishes(g: Gathered, fc: dict, ids: dict) -> dict:
     """The forecast's median finish of each milestone under its database id (one truth for
     the graph, the milestone pages and 星级测算); one that finishes in under half the
     samples is put far past the target date."""
-    ids = {m.key: m.id for m in plan_milestones(g.plan)}
     never = g.target + timedelta(days=NEVER_DAYS)
     return {
         ids[row["id"]]: date.fromisoformat(row["forecast_finish"]) if row["forecast_finish"] else never
@@ -187,8 +183,11 @@ def evaluate(g: Gathered) -> dict:
     """Run the engines on gathered inputs: the JSON-ready result."""
     std = g.plan.standard_code
     values = latest_values(g.state)
+    current = explain(std, values)
     fc = forecast(g.state)
-    gaps = _gaps(std, values, g.costs, g.state["target_stars"])
+    gaps = _gaps(std, values, current, g.costs, g.state["target_stars"])
+    milestones = plan_milestones(g.plan)
+    ids = {m.key: m.id for m in milestones}
     result = {
         "plan": g.plan.code,
         "standard": std,
@@ -197,14 +196,14 @@ def evaluate(g: Gathered) -> dict:
         "target_stars": g.state["target_stars"],
         "values": values,
         "sources": g.sources,
-        "current": explain(std, values),
+        "current": current,
         "gap": gaps["next"],
         "gap_target": gaps["target"],
-        "cost_unit": getattr(g.plan, "step_cost_unit", None),
+        "cost_unit": g.plan.step_cost_unit,
         "holds": what_holds_our_band(std, values),
         "forecast": fc,
-        "keys": {m.key: m.id for m in plan_milestones(g.plan)},
-        "graph": graph_summary(graph_inputs(g.plan, g.state), g.target, g.as_of, _finishes(g, fc)),
+        "keys": ids,
+        "graph": graph_summary(graph_inputs(g.state, milestones), g.target, g.as_of, _finishes(g, fc, ids)),
         "attainment": attainment(g.plan, g.as_of) if _has_targets(g.plan) else None,
     }
     return _plain(result)

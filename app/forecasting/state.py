@@ -8,8 +8,8 @@ Rules (what “known on `as_of`” means; the standard values follow known.py):
   known by then, else on the report's review date), or not started. Its due
   date on the date ignores extensions granted later.
 - Milestones are named by their key; the department is the lead department's
-  name; the start is the latest predecessor's due date where that is earlier
-  (the engine estimates it otherwise); predecessors carry their lag.
+  name; the plans give no start (the engine estimates it from the predecessors'
+  due dates); predecessors carry their lag.
 - `delivers`: for every indicator the milestone is linked to that feeds a
   standard indicator, the values the milestone's targets declare for it
   (known.declared_deliveries); a link that declares none is passed with
@@ -94,15 +94,13 @@ def _milestone_rows(plan: Plan, as_of: date, std_numbers: set) -> list[dict]:
         select(Dependency).where(Dependency.plan_id == plan.id).order_by(Dependency.id)
     ).all()
     key_of = {m.id: m.key for m in milestones}
-    dues = {m.id: _due_on(m, extensions[m.id], as_of) for m in milestones}
     preds = defaultdict(list)
     for d in deps:
         preds[d.successor_id].append(d)
     rows = []
     for m in milestones:
         status, percent, finish = _state_on(m, reports[m.id], as_of)
-        due = dues[m.id]
-        earlier = [dues[d.predecessor_id] for d in preds[m.id] if dues[d.predecessor_id] < due]
+        due = _due_on(m, extensions[m.id], as_of)
         delivers = []
         for ind in sorted(m.indicators, key=lambda i: (i.position, i.id)):
             number = ind.standard_indicator
@@ -117,7 +115,7 @@ def _milestone_rows(plan: Plan, as_of: date, std_numbers: set) -> list[dict]:
                 "id": m.key,
                 "title": m.title,
                 "department": m.lead_department.name,
-                "start": _iso(max(earlier)) if earlier else None,
+                "start": None,  # the plans give none: the engine estimates it
                 "due": due.isoformat(),
                 "finished": _iso(finish) if status == "done" else None,
                 "percent": 100 if status == "done" else int(percent or 0),
@@ -134,21 +132,13 @@ def _milestone_rows(plan: Plan, as_of: date, std_numbers: set) -> list[dict]:
 
 def _indicator_series(plan: Plan, as_of: date) -> tuple[dict, dict]:
     """({number: [{date, value}]}, {number: source}) known on as_of: for each standard
-    number, the series of the plan indicator known.standard_values chose for it (so the
+    number, the series of the plan indicator known.standard_series chose for it (so the
     latest value here is the one every page shows)."""
-    _, sources = known.standard_values(plan, as_of)
-    by_id = {i.id: i for i in known.plan_indicators(plan)}
-    chosen = {number: by_id[src["indicator_id"]] for number, src in sources.items()}
-    history = known.known_values([ind.id for ind in chosen.values()], as_of)
-    out = {}
-    for number in sorted(chosen, key=int):
-        ind = chosen[number]
-        series = []
-        for row in history.get(ind.id, []):
-            value = known.standard_input(ind, known.value_of(row))
-            if value is not None:
-                series.append({"date": row.as_of.isoformat(), "value": value})
-        out[number] = series
+    _, sources, series = known.standard_series(plan, as_of)
+    out = {
+        number: [{"date": row.as_of.isoformat(), "value": value} for row, value in series[number]]
+        for number in sorted(series, key=int)
+    }
     return out, sources
 
 

@@ -153,11 +153,8 @@ def answer(result: dict, std: dict) -> dict:
     ]
     sources = result.get("sources", {})
     capped = []
-    for n, row in indicators.items():
-        if n in fc.get("untracked", []) or names[n]["input"] == "deduction":
-            continue
-        if row["ceiling_points"] >= row["max_points"]:
-            continue
+    for n in fc["capped"]:
+        row = indicators[n]
         delivered = max((d["points"] for d in row.get("deliveries", [])), default=None)
         if delivered is not None and delivered > row["current_points"]:
             reason = f"计划交付最多到 {delivered} 分"

@@ -79,7 +79,7 @@ def run_status(plan, run) -> dict:
 def _readable(result) -> bool:
     """A stored result in the shape this page reads (runs of an older engine are not)."""
     fc = (result or {}).get("forecast") or {}
-    return "untracked" in fc and "gap_target" in result and "keys" in result
+    return "capped" in fc and "gap_target" in result and "keys" in result
 
 
 def _context(plan, run, std, posted=None, errors=None) -> dict:

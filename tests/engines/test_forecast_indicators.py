@@ -28,7 +28,7 @@ def _monthly(values, start=date(2020, 9, 30)):
 
 
 def _field(state, number):
-    run = _Run(parse_state(state))
+    run = _Run(parse_state(state)).run()
     return run, run.models[number].fields[0]
 
 
