@@ -13,7 +13,7 @@ import math
 from datetime import date
 
 from app.dates import cn_date
-from app.engines.forecast import ceiling_gap
+from app.engines.forecast_explain import ceiling_gap
 from app.engines.standards import max_points
 from app.stars.costs import STEPS_UNIT
 
