@@ -63,3 +63,24 @@ def _compound_values_are_per_part():
     bus = db.session.scalar(select(Indicator).where(Indicator.plan_id == plan.id, Indicator.key == "wh-i04"))
     latest = [r for r in bus.values if r.state == "approved"][-1].value_json
     assert values["14"] == latest["stops"] and sources["14"]["part"] == "stops"
+
+
+def test_demo_loaded_on_the_real_clock_is_known_on_the_demo_date(app):
+    """`make run` loads the demo before it pins the clock: every approved demo row must
+    still be known on 2021-03-15, so the pinned pages show all of it."""
+    from app.demo import DEMO_AS_OF
+    from app.forecasting.known import end_of
+
+    app.config["STARPATH_AS_OF"] = None
+    try:
+        assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    finally:
+        app.config["STARPATH_AS_OF"] = DEMO_AS_OF
+    with app.app_context():
+        cutoff = end_of(DEMO_AS_OF)
+        values = db.session.scalars(select(IndicatorValue).where(IndicatorValue.state == "approved")).all()
+        assert values and all((v.reviewed_at or v.created_at) < cutoff for v in values)
+        direct = [v for v in values if v.indicator.key.startswith("std-")]
+        assert len(direct) >= 10
+        reports = db.session.scalars(select(ProgressReport).where(ProgressReport.state == "approved")).all()
+        assert reports and all(r.reviewed_at < cutoff for r in reports)
