@@ -28,11 +28,14 @@ def local_date(value: datetime) -> date:
 
 
 def cn_date(value) -> str:
-    """2021年10月31日 (a datetime is read as UTC and shown on its Beijing date)."""
+    """2021年10月31日 (a datetime is read as UTC and shown on its Beijing date; an ISO
+    date string, as stored results hold them, is read as that date)."""
     if value is None:
         return "—"
     if isinstance(value, datetime):
         value = to_local(value).date()
+    elif isinstance(value, str):
+        value = date.fromisoformat(value[:10])
     return f"{value.year}年{value.month}月{value.day}日"
 
 

@@ -37,6 +37,7 @@ def test_due_flags_follow_the_clock(ctx):
 
 def test_chinese_dates():
     assert cn_date(date(2021, 10, 31)) == "2021年10月31日"
+    assert cn_date("2021-03-01") == "2021年3月1日"  # an ISO date as stored results hold it
 
 
 def test_milestone_version_bumps_on_update(ctx):

@@ -10,9 +10,7 @@ milestones that move P(target) most). The helpers here read it, nothing else.
 from __future__ import annotations
 
 import math
-from datetime import date
 
-from app.dates import cn_date
 from app.engines.forecast_explain import ceiling_gap
 from app.engines.standards import max_points
 from app.stars.costs import STEPS_UNIT
@@ -59,18 +57,6 @@ def value_text(value, unit=None) -> str:
     if not unit:
         return text
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
-
-
-def cn_day(value) -> str:
-    """cn_date for the ISO date strings of a stored result (and for dates)."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    return cn_date(value)
 
 
 def pct(p, digits=1) -> str:

@@ -34,7 +34,7 @@ def helpers():
     return {
         "pct": present.pct,
         "prob": present.prob,
-        "cn_day": present.cn_day,
+        "cn_date": cn_date,
         "num": present.number_text,
         "value_text": present.value_text,
         "star_text": present.star_text,

@@ -9,9 +9,10 @@ two checkbox lists, `done` and `late`, of milestone keys.
 
 from __future__ import annotations
 
+from app.dates import cn_date
 from app.forecasting.whatif import field_name
 from app.indicators.values import describe, standard_spec
-from app.stars.present import cn_day, prob, signed
+from app.stars.present import prob, signed
 
 NOT_DONE = ("not_started", "in_progress", "blocked")
 
@@ -113,7 +114,7 @@ def comparison(wi: dict) -> dict:
     rows = [
         {
             "key": "p_target",
-            "label": f"{cn_day(wi['target_date'])}达到 {k} 星及以上的概率",
+            "label": f"{cn_date(wi['target_date'])}达到 {k} 星及以上的概率",
             "values": [None if s is None else prob(s["p_target"]) for s in (stored, base, new)],
             "delta": signed((new["p_target"] - ref["p_target"]) * 100) + " 个百分点",
             "change": new["p_target"] - ref["p_target"],
