@@ -82,6 +82,20 @@ class _Reader:
     def fail(where, problem):
         raise StateError(f"{where}: {problem}")
 
+    def objects(self, obj, key, where, shape, bare=None):
+        """(path, item) of a list of objects (a missing list is empty); `bare`: the key a
+        plain string or number stands for (a predecessor given as its id)."""
+        items = obj.get(key) or []
+        if not isinstance(items, list):
+            self.fail(f"{where}.{key}", f"must be a list, got {items!r}")
+        for j, item in enumerate(items):
+            path = f"{where}.{key}[{j}]"
+            if bare and isinstance(item, str | int) and not isinstance(item, bool):
+                item = {bare: item}
+            if not isinstance(item, dict):
+                self.fail(path, f"must be an object {shape}, got {item!r}")
+            yield path, item
+
     def date(self, obj, key, where, null=False, not_after_as_of=False):
         if key not in obj:
             if null:
@@ -146,16 +160,8 @@ def _milestone(r: _Reader, raw, i, std, numbers):
         percent = 100 if finished else 0
     if not _is_number(percent) or not 0 <= percent <= 100:
         r.fail(f"{where}.percent", f"must be a number from 0 to 100, got {percent!r}")
-    preds = raw.get("predecessors") or []
-    if not isinstance(preds, list):
-        r.fail(f"{where}.predecessors", f"must be a list, got {preds!r}")
     pred_items = []
-    for j, p in enumerate(preds):
-        pw = f"{where}.predecessors[{j}]"
-        if isinstance(p, str | int) and not isinstance(p, bool):
-            p = {"id": p}
-        if not isinstance(p, dict):
-            r.fail(pw, f"must be an object {{id, lag_days}}, got {p!r}")
+    for pw, p in r.objects(raw, "predecessors", where, "{id, lag_days}", bare="id"):
         pid = p.get("id")
         if not (isinstance(pid, str) and pid) and not _is_int(pid):
             r.fail(f"{pw}.id", f"must be a milestone id, got {pid!r}")
@@ -164,14 +170,8 @@ def _milestone(r: _Reader, raw, i, std, numbers):
         if not _is_int(lag) or abs(lag) > 3650:
             r.fail(f"{pw}.lag_days", f"must be a whole number of days (|lag| <= 3650), got {lag!r}")
         pred_items.append((str(pid), lag))
-    delivers = raw.get("delivers") or []
-    if not isinstance(delivers, list):
-        r.fail(f"{where}.delivers", f"must be a list, got {delivers!r}")
     items = []
-    for j, d in enumerate(delivers):
-        dw = f"{where}.delivers[{j}]"
-        if not isinstance(d, dict):
-            r.fail(dw, f"must be an object {{indicator, value}}, got {d!r}")
+    for dw, d in r.objects(raw, "delivers", where, "{indicator, value}"):
         number = d.get("indicator")
         number = str(number) if _is_int(number) else number
         if number not in numbers:
