@@ -44,6 +44,10 @@ class ReminderPolicy(TimestampMixin, db.Model):
     escalate_returned_days: Mapped[int] = mapped_column(default=5)
     escalate_notices: Mapped[bool] = mapped_column(default=True)
     include_co_departments: Mapped[bool] = mapped_column(default=True)
+    # 三色 status: 黄 when due within this many days, or reported percent this many
+    # points behind the share of planned time elapsed (序时进度).
+    status_soon_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    status_behind_points: Mapped[int] = mapped_column(default=20, server_default="20")
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
