@@ -41,7 +41,7 @@ from datetime import date
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from app.engines.schedule import is_overdue
+from app.engines.schedule import is_overdue, planned_start
 
 PRIOR_ON, PRIOR_LATE = 1.2, 0.8  # Beta prior of the pooled on-time rate (mean 0.6)
 K_ON = 3.0  # pseudo-count pulling a department's rate toward the pool
@@ -59,7 +59,6 @@ PRIOR_EARLY = 0.05  # prior mean share of the planned duration an on-time finish
 EARLY_WEIGHT = 2.0
 BETA_EARLY = 1.0  # log-earliness shift per unit of schedule index
 MIN_REMAINING_FACTOR = 0.05
-DEFAULT_DURATION = 180  # days, when neither a start nor a predecessor tells
 EM_STEPS = 40
 # Finish-to-start: after a predecessor finishes (+ lag), this share of the work still
 # left is assumed to follow it (0 would let the two finish together, 1 is strict).
@@ -188,17 +187,12 @@ def early_share(milestones, starts, as_of: date) -> float:
 
 def estimated_starts(milestones) -> list[date]:
     """Each milestone's start: as given, else its latest predecessor's due date
-    (when earlier than its own), else due - DEFAULT_DURATION days."""
+    (when earlier than its own), else due - DEFAULT_DURATION days: schedule.planned_start."""
     due = {m.id: m.due for m in milestones}
-    out = []
-    for m in milestones:
-        if m.start is not None:
-            out.append(m.start)
-            continue
-        earlier = [due[p] for p, _ in m.predecessors if due[p] < m.due]
-        start = max(earlier) if earlier else date.fromordinal(m.due.toordinal() - DEFAULT_DURATION)
-        out.append(start)
-    return out
+    return [
+        m.start if m.start is not None else planned_start(m.due, [due[p] for p, _ in m.predecessors])
+        for m in milestones
+    ]
 
 
 class Draws:

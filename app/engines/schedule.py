@@ -28,6 +28,23 @@ from datetime import date, timedelta
 from app.engines.graph import forecast_finish, latest_finish, milestones_of, preds, succs, topological
 
 DUE_SOON_DAYS = 14  # the default of the DUE_SOON_DAYS setting
+DEFAULT_DURATION = 180  # days of work before the due date, when no predecessor tells
+
+
+def planned_start(due: date, predecessor_dues) -> date:
+    """A milestone's planned start (the plans give none): its latest predecessor's due date
+    when earlier than its own, else DEFAULT_DURATION days before its due date. The
+    forecast, the 序时进度 of the 三色 status and the Gantt all start a bar here."""
+    earlier = [d for d in predecessor_dues if d < due]
+    return max(earlier) if earlier else due - timedelta(days=DEFAULT_DURATION)
+
+
+def elapsed_share(start: date, due: date, today: date) -> float:
+    """序时进度: the share (0–1) of the planned time from start to due that has passed."""
+    span = (due - start).days
+    if span <= 0:
+        return 1.0 if today >= due else 0.0
+    return min(1.0, max(0.0, (today - start).days / span))
 
 
 def days_to_due(due: date, today: date) -> int:
