@@ -25,6 +25,7 @@ from app.models import (
 from app.mywork import bp
 from app.mywork.forms import NoticeReplyForm, ReportForm
 from app.permissions import ensure
+from app.status import plan_status
 from workflows import review
 
 
@@ -56,6 +57,7 @@ def index():
     done_milestones = [m for m in milestones if m.status == "done"]
     return render_template(
         "mywork/index.html",
+        tri_status=_statuses(open_milestones),
         open_milestones=open_milestones,
         done_milestones=done_milestones,
         notices=notices,
@@ -63,6 +65,15 @@ def index():
         returned_values=_returned_values(dept_id) if dept_id is not None else [],
         indicator_plans=_indicator_plans(),
     )
+
+
+def _statuses(milestones) -> dict:
+    """{milestone id: 三色 Status} for the department's open milestones, one plan at a time."""
+    out = {}
+    for plan in {m.plan_id: m.plan for m in milestones}.values():
+        rows = plan_status(plan).rows
+        out.update({m.id: rows[m.id].status for m in milestones if m.plan_id == plan.id})
+    return out
 
 
 def _returned_values(dept_id: int) -> list[IndicatorValue]:

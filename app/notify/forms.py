@@ -76,6 +76,20 @@ class ReminderPolicyForm(FlaskForm):
         ],
     )
     include_co_departments = BooleanField("同时提醒配合部门")
+    status_soon_days = IntegerField(
+        "三色：到期前几天内未完成即标黄",
+        validators=[
+            InputRequired("请填写标黄的临期天数。"),
+            NumberRange(min=0, max=60, message="标黄的临期天数应为 0–60 天。"),
+        ],
+    )
+    status_behind_points = IntegerField(
+        "三色：进度落后序时进度超过几个百分点即标黄",
+        validators=[
+            InputRequired("请填写落后序时进度的百分点。"),
+            NumberRange(min=1, max=100, message="落后序时进度的百分点应为 1–100。"),
+        ],
+    )
     escalate_notices = BooleanField("督办单超过答复期限未答复时升级")
 
     def validate_before_days(self, field):

@@ -24,6 +24,8 @@ POLICY_FIELDS = [
     "escalate_returned_days",
     "include_co_departments",
     "escalate_notices",
+    "status_soon_days",
+    "status_behind_points",
 ]
 STALE_SETTINGS = "提醒设置已在其他窗口或被管理员修改，您的修改未保存。请刷新页面后重试。"
 STALE_POLICY = "该计划的提醒规则已被他人修改，您的修改未保存，当前规则保持不变。请刷新页面后重试。"
@@ -125,7 +127,7 @@ def policy(code: str):
     except (StaleDataError, IntegrityError):
         db.session.rollback()
         return render_error(409, STALE_POLICY)
-    flash("提醒规则已保存，下次扫描起生效。", "success")
+    flash("提醒规则已保存：三色状态即时按新规则计算，提醒在下次扫描起生效。", "success")
     return redirect(url_for("notify.policy", code=plan.code))
 
 

@@ -28,6 +28,7 @@ from app.plans import bp
 from app.plans.dependencies import DependencyRefused, add_dependency, remove_dependency
 from app.plans.forms import DependencyForm, NoticeForm
 from app.plans.graph_data import milestone_neighbourhood
+from app.status import plan_status
 from workflows.forecast_recompute import request_recompute
 
 
@@ -82,6 +83,7 @@ def plan(code: str):
         children=children,
         counts=counts,
         totals=status_counts(all_ms, today),
+        ps=plan_status(plan, today),
     )
 
 
@@ -150,6 +152,7 @@ def milestone(milestone_id: int):
         report_kind=access.report_kind_for(current_user, m),
         notice_form=notice_form,
         links=milestone_neighbourhood(current_user, m),
+        row=plan_status(m.plan).rows[m.id],
     )
 
 

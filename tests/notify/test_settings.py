@@ -105,6 +105,8 @@ def _policy_form(client, **changes):
         "escalate_overdue_days": "10",
         "escalate_returned_days": "4",
         "include_co_departments": "y",
+        "status_soon_days": "7",
+        "status_behind_points": "20",
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -156,6 +158,9 @@ def test_plan_office_edits_policy_and_stale_version_is_409(app, client, world):
         ("before_days", "400", "提前天数最多 365 天"),
         ("overdue_every_days", "0", "逾期提醒间隔应为 1–90 天"),
         ("escalate_overdue_days", "", "请填写逾期升级天数"),
+        ("status_soon_days", "61", "标黄的临期天数应为 0–60 天"),
+        ("status_behind_points", "0", "落后序时进度的百分点应为 1–100"),
+        ("status_behind_points", "", "请填写落后序时进度的百分点"),
     ],
 )
 def test_policy_validation(app, client, world, field, value, message):
