@@ -70,7 +70,6 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "STARPATH_AS_OF": _as_of(env.get("STARPATH_AS_OF")),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
-        "DUE_SOON_DAYS": int(env.get("DUE_SOON_DAYS", "14")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production or env.get("SESSION_COOKIE_SECURE") == "1",

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import current_app
+from flask import g
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -12,13 +12,24 @@ from app.engines.schedule import due_state
 from app.permissions import has_permission
 
 
+def soon_days(plan_id: int) -> int:
+    """The plan's 即将到期 window: the 三色 rule's (reminder-policy page), read once per request."""
+    from app.status import thresholds_for
+
+    cache = g.setdefault("soon_days", {})
+    if plan_id not in cache:
+        cache[plan_id] = thresholds_for(plan_id).soon_days
+    return cache[plan_id]
+
+
 def due_flags(milestone, today: date | None = None) -> dict:
-    """逾期 / 即将到期 of a milestone on the clock's date (app.engines.schedule.due_state)."""
+    """逾期 / 即将到期 of a milestone on the clock's date (app.engines.schedule.due_state),
+    with the same window that turns it 黄."""
     state = due_state(
         milestone.due_date,
         today or clock.today(),
         done=milestone.status == "done",
-        soon_days=current_app.config["DUE_SOON_DAYS"],
+        soon_days=soon_days(milestone.plan_id),
     )
     return state.as_dict()
 

@@ -1,12 +1,13 @@
 from datetime import date
 
+from flask import g
 from sqlalchemy import select
 
 from app import clock
 from app.dates import cn_date
 from app.extensions import db
 from app.formatting import due_flags
-from app.models import Milestone, User
+from app.models import Milestone, ReminderPolicy, User
 from tests.factories import build_world
 
 
@@ -29,8 +30,13 @@ def test_due_flags_follow_the_clock(ctx):
     soon = db.session.get(Milestone, world["m_police"])
     far = db.session.get(Milestone, world["m_far"])
     assert due_flags(late) == {"overdue": True, "due_soon": False, "days": -15}
-    assert due_flags(soon)["due_soon"] and due_flags(soon)["days"] == 10
+    assert due_flags(soon) == {"overdue": False, "due_soon": False, "days": 10}  # the plan's 7 days
     assert not any((due_flags(far)["overdue"], due_flags(far)["due_soon"]))
+    # The window is the plan's 三色 one (reminder-policy page), read once per request.
+    db.session.add(ReminderPolicy(plan_id=soon.plan_id, status_soon_days=10))
+    db.session.commit()
+    g.pop("soon_days", None)
+    assert due_flags(soon)["due_soon"]
     # The same milestone is not late when the clock says an earlier day.
     assert not due_flags(late, today=date(2021, 2, 1))["overdue"]
 

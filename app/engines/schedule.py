@@ -5,7 +5,7 @@ the stored forecast run decide overdue, due soon, late, slack and the critical
 path with these functions; `today` is always passed in (callers read app.clock).
 
 - overdue: not done, and the current due date (after any extension) is before today.
-- due soon: not done, due today or within `soon_days` days (the configured DUE_SOON_DAYS).
+- due soon: not done, due today or within `soon_days` days (the plan's 三色 window, 7 by default).
 - late (晚于期限): not done, and the forecast finish is after the current due date.
 - slack(X) = min(due(X), target date, latest(S) - lag(X -> S) for every successor S)
   - forecast finish(X), where latest(S) is S's own min(...) the same way downstream.
@@ -27,7 +27,7 @@ from datetime import date, timedelta
 
 from app.engines.graph import forecast_finish, latest_finish, milestones_of, preds, succs, topological
 
-DUE_SOON_DAYS = 14  # the default of the DUE_SOON_DAYS setting
+DUE_SOON_DAYS = 7  # the default of a plan's 即将到期 / 黄 window (ReminderPolicy.status_soon_days)
 DEFAULT_DURATION = 180  # days of work before the due date, when no predecessor tells
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +25,7 @@ from app.engines.graph import DependencyData, MilestoneData, build_graph, downst
 from app.engines.schedule import MilestoneSchedule, Schedule, plan_schedule
 from app.extensions import db
 from app.forecasting.snapshot import latest_run, target_date_of
+from app.formatting import soon_days
 from app.models import Dependency, ForecastRun, Milestone, Plan
 
 STORED = "stored"  # finish dates of the stored run, which still describes the plan
@@ -134,7 +134,7 @@ def plan_graph(plan: Plan) -> PlanGraph:
         basis = STORED
     elif stored:
         basis = RECOMPUTED
-    schedule = plan_schedule(graph, today, target, finish, soon_days=current_app.config["DUE_SOON_DAYS"])
+    schedule = plan_schedule(graph, today, target, finish, soon_days=soon_days(plan.id))
     return PlanGraph(plan, run, today, target, milestones, deps, graph, schedule, basis, changes)
 
 
