@@ -244,7 +244,9 @@ def explanation(pack: Pack, missing: list[dict], generated_by: str, generated_at
          "每项标准指标取截至数据截至日已审核通过、且在该日结束前审核的最新数值：来自关联该标准指标的计划指标"
          "（复合指标取关联的分项），或统筹部门的“标准直填”；同一标准指标有多个来源时取得分较高者。"
          "得分按评价标准逐项计算，与星级测算页使用相同的计算。里程碑的声明交付值只用于预测，不计入当前得分。"],
-        ["里程碑", "关联到为该标准指标提供数值的计划指标的里程碑；状态为截至数据截至日的状态（以审核通过的牵头汇报为准）。"],
+        ["里程碑",
+         "关联到为该标准指标提供数值的计划指标的里程碑；"
+         "状态为截至数据截至日的状态（以审核通过的牵头汇报为准）。"],
         ["佐证材料",
          "仅收录截至数据截至日已审核通过的进展汇报的附件（含牵头与配合部门的汇报）；草稿、待审核、已退回的汇报的附件不收录。"
          "同一文件在同一文件夹中只收录一次；文件名已去除不安全字符。"],
@@ -263,11 +265,11 @@ def run_text(pack: Pack) -> str:
     run = pack.run
     if run is None:
         return f"没有 {pack.as_of.isoformat()} 的已存测算结果；本材料按同一计算得出。"
-    when = _iso(run["computed_at"])
+    day, when, total = pack.as_of.isoformat(), _iso(run["computed_at"]), number_text(run["total"])
     if run["agrees"]:
-        return f"与 {pack.as_of.isoformat()} 的星级测算结果（系统时间 {when} 测算）一致：{number_text(run['total'])} 分，{run['stars']} 星。"
+        return f"与 {day} 的星级测算结果（系统时间 {when} 测算）一致：{total} 分，{run['stars']} 星。"
     return (
-        f"与 {pack.as_of.isoformat()} 的星级测算结果（系统时间 {when} 测算：{number_text(run['total'])} 分）不一致，"
+        f"与 {day} 的星级测算结果（系统时间 {when} 测算：{total} 分）不一致，"
         f"测算后又有数据审核通过（第 {'、'.join(run['differs']) or '—'} 项）；本材料按最新数据，请重新测算。"
     )
 
