@@ -118,9 +118,10 @@ def world(app):
             },
             reviewed=datetime(2021, 3, 3, 2),
         )
-        _report(w, w["m_police"], "draft", {"草稿附件.pdf": b"draft"})
+        # A draft and a resubmitted report keep the review time of their earlier return.
+        _report(w, w["m_police"], "draft", {"草稿附件.pdf": b"draft"}, reviewed=datetime(2021, 3, 2, 2))
         _report(w, w["m_police"], "returned", {"退回附件.pdf": b"returned"}, reviewed=datetime(2021, 3, 4, 2))
-        _report(w, w["m_police"], "submitted", {"待审附件.pdf": b"submitted"})
+        _report(w, w["m_police"], "submitted", {"待审附件.pdf": b"submitted"}, reviewed=datetime(2021, 3, 2, 3))
         _report(
             w, w["m_other"], "approved", {"乙县材料.pdf": b"county"}, dept="other_dept", author="other",
             reviewed=datetime(2021, 2, 20, 2),
