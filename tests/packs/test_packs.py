@@ -121,7 +121,9 @@ def world(app):
         # A draft and a resubmitted report keep the review time of their earlier return.
         _report(w, w["m_police"], "draft", {"草稿附件.pdf": b"draft"}, reviewed=datetime(2021, 3, 2, 2))
         _report(w, w["m_police"], "returned", {"退回附件.pdf": b"returned"}, reviewed=datetime(2021, 3, 4, 2))
-        _report(w, w["m_police"], "submitted", {"待审附件.pdf": b"submitted"}, reviewed=datetime(2021, 3, 2, 3))
+        _report(
+            w, w["m_police"], "submitted", {"待审附件.pdf": b"submitted"}, reviewed=datetime(2021, 3, 2, 3)
+        )
         _report(
             w, w["m_other"], "approved", {"乙县材料.pdf": b"county"}, dept="other_dept", author="other",
             reviewed=datetime(2021, 2, 20, 2),
@@ -342,3 +344,65 @@ def test_clean_name(raw, expected):
 def test_safe_arcname_refuses_paths_leaving_the_archive(parts):
     with pytest.raises(ValueError):
         safe_arcname(*parts)
+
+
+def test_same_file_once_per_folder_and_in_every_indicators_folder(app, client, world):
+    """视频平台升级 also feeds standard 10 through a second plan indicator: its files are in
+    both folders; a second approved report re-uploading the same file adds nothing; another
+    file of the same name gets its own name."""
+    with app.app_context():
+        i2 = Indicator(plan_id=_plan().id, key="i2", name="视频图像共享率", standard_indicator="10", unit="%")
+        db.session.add(i2)
+        db.session.flush()
+        m = db.session.get(Milestone, world["m_police"])
+        m.indicators = [*m.indicators, i2]
+        again = _report(
+            world, m.id, "approved", {"验收报告.pdf": b"%PDF other"}, reviewed=datetime(2021, 3, 5, 2)
+        )
+        first = db.session.scalar(select(Evidence).where(Evidence.original_name == "验收报告.pdf"))
+        dup = Evidence(
+            report_id=again.id,
+            milestone_id=m.id,
+            uploaded_by_id=world["police"],
+            original_name="验收报告（再次上传）.pdf",
+            stored_name=first.stored_name[::-1],
+            sha256=first.sha256,
+            size=first.size,
+            content_type="application/pdf",
+        )
+        (storage_dir() / dup.stored_name).write_bytes(b"%PDF approved")
+        db.session.add(dup)
+        db.session.commit()
+    login(client, "office")
+    zf = _zip(client)
+    files = sorted(n for n in zf.namelist() if n.startswith("佐证材料/") and "验收报告" in n)
+    folder_10 = "佐证材料/10 " + load_standard(CITY)["indicators"][9]["name"]
+    assert files == sorted(
+        f"{folder}/视频平台升级/{name}"
+        for folder in (FOLDER_5, folder_10)
+        for name in ("验收报告.pdf", "验收报告 (2).pdf")
+    )
+    assert zf.read(f"{folder_10}/视频平台升级/验收报告 (2).pdf") == b"%PDF other"
+    assert len(zf.namelist()) == len(set(zf.namelist()))
+
+
+def test_pack_says_when_the_stored_run_is_behind_the_data(app, client, world):
+    """A value approved on the pack date after the run was stored: the pack follows the
+    data and says the 星级测算 result of that date differs."""
+    stored = _stored(app, TEST_AS_OF)
+    with app.app_context():
+        db.session.add(
+            IndicatorValue(
+                indicator_id=world["i1"],
+                as_of=TEST_AS_OF,
+                value_number=40,
+                state="approved",
+                reviewed_at=datetime(2021, 3, 15, 2),
+            )
+        )
+        db.session.commit()
+    login(client, "office")
+    page = client.get(URL).get_data(as_text=True)
+    assert "不一致" in page and "第 5 项" in page
+    notes = dict((r[0], r[1]) for r in _sheet(_zip(client), "说明") if r[0])
+    assert "不一致" in notes["星级测算页"] and f"{stored['current']['total']} 分" in notes["星级测算页"]
