@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app import access, audit, clock
-from app.dates import cn_date, cn_datetime
+from app.dates import cn_date, cn_system_datetime
 from app.errors import render_error
 from app.extensions import db
 from app.models import Plan
@@ -31,7 +31,12 @@ SPOOL_LIMIT = 0  # always a real temporary file: packs can be large
 
 @bp.context_processor
 def helpers():
-    return {"cn_date": cn_date, "cn_datetime": cn_datetime, "num": number_text, "star_text": star_text}
+    return {
+        "cn_date": cn_date,
+        "cn_system_datetime": cn_system_datetime,
+        "num": number_text,
+        "star_text": star_text,
+    }
 
 
 def _requested(plan):
