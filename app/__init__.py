@@ -43,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
     from app.indicators import bp as indicators_bp
     from app.mywork import bp as mywork_bp
     from app.notify import bp as notify_bp
+    from app.packs import bp as packs_bp
     from app.plans import bp as plans_bp
     from app.review import bp as review_bp
     from app.stars import bp as stars_bp
@@ -55,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(stars_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notify_bp)
+    app.register_blueprint(packs_bp)
 
 
 def register_templating(app: Flask) -> None:
