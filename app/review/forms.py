@@ -51,7 +51,6 @@ class MilestoneEditForm(FlaskForm):
     co_departments = FieldList(
         SelectField("配合部门", coerce=_dept_id, validate_choice=False), label="配合部门（按顺序）"
     )
-    due_date = CnDateField(
-        "完成期限", validators=[DataRequired("请填写完成期限（YYYY-MM-DD）。")], format="%Y-%m-%d"
-    )
+    # Absent from a POST (an older page or client): the current due date stays.
+    due_date = CnDateField("完成期限", validators=[Optional()], format="%Y-%m-%d")
     reason = TextAreaField("调整期限的理由", validators=[Optional(), Length(max=2000)])

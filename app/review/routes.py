@@ -1,6 +1,6 @@
 """Plan office: the review queue, approve / return, extensions, milestone edits."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -170,12 +170,24 @@ def _edit_form(m: Milestone) -> tuple[MilestoneEditForm, dict[int, str]]:
     return form, departments
 
 
+def _submitted(m: Milestone, form: MilestoneEditForm) -> tuple:
+    """Lead, co-departments and due date as posted; a field the post leaves out keeps its value."""
+    posted = request.form
+    lead_id = form.lead_department_id.data if "lead_department_id" in posted else m.lead_department_id
+    if any(key.startswith("co_departments-") for key in posted):
+        co_ids = [e.data for e in form.co_departments if e.data is not None]
+    else:
+        co_ids = [d.id for d in m.co_departments]
+    due = form.due_date.data if "due_date" in posted else m.due_date
+    return lead_id, co_ids, due
+
+
 def _edit_errors(m: Milestone, form: MilestoneEditForm, departments: dict[int, str]) -> list[str]:
-    lead_id = form.lead_department_id.data
-    co_ids = [e.data for e in form.co_departments if e.data is not None]
+    lead_id, co_ids, due = _submitted(m, form)
     errors = edits.validate_departments(m, lead_id, co_ids, departments)
-    due = form.due_date.data
-    if due != m.due_date:
+    if due is None:
+        errors.append("请填写完成期限（YYYY-MM-DD）。")
+    elif due != m.due_date:
         problem = edits.check_due(m.plan, due)
         if problem:
             errors.append(problem)
@@ -203,15 +215,16 @@ def edit_milestone(milestone_id: int):
             return render_template(
                 "review/edit_milestone.html", form=form, m=m, bounds=edits.due_bounds(m.plan)
             )
+        lead_id, co_ids, due = _submitted(m, form)
         try:
             changed = edits.apply_edit(
                 m,
                 current_user,
                 title=form.title.data.strip(),
                 text=(form.text.data or "").strip(),
-                lead_id=form.lead_department_id.data,
-                co_ids=[e.data for e in form.co_departments if e.data is not None],
-                due=form.due_date.data,
+                lead_id=lead_id,
+                co_ids=co_ids,
+                due=due,
                 reason=(form.reason.data or "").strip(),
             )
             db.session.commit()

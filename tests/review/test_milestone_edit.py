@@ -213,9 +213,14 @@ def test_bad_department_choices_are_refused_in_chinese(client, app, world):
     data = form_of(client, world, lead_department_id=world["other_dept"])
     page = client.post(url(world), data=data).get_data(as_text=True)
     assert "牵头部门应为本地区的部门" in page
+    page = client.post(url(world), data=form_of(client, world, due_date="")).get_data(as_text=True)
+    assert "请填写完成期限" in page
+    page = client.post(url(world), data=form_of(client, world, due_date="2021-02-30")).get_data(as_text=True)
+    assert "“2021-02-30” 不是有效日期" in page
     with app.app_context():
         assert co_ids(world["m_police"]) == [world["transport_dept"]]
         assert db.session.get(Milestone, world["m_police"]).lead_department_id == world["police_dept"]
+        assert not milestone_events()
 
 
 def _submitted_part_report(w):
