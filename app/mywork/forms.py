@@ -22,3 +22,9 @@ class ReportForm(FlaskForm):
 
 class NoticeReplyForm(FlaskForm):
     reply_text = TextAreaField("答复内容", validators=[DataRequired("请填写答复内容。"), Length(max=5000)])
+
+
+class EvidenceRemoveForm(FlaskForm):
+    """One 删除 button under an evidence file; carries the report's version."""
+
+    version = HiddenField()

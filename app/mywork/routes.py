@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import access, audit, clock, uploads
@@ -23,7 +24,7 @@ from app.models import (
     User,
 )
 from app.mywork import bp
-from app.mywork.forms import NoticeReplyForm, ReportForm
+from app.mywork.forms import EvidenceRemoveForm, NoticeReplyForm, ReportForm
 from app.permissions import ensure
 from app.status import plan_status
 from workflows import review
@@ -217,8 +218,57 @@ def edit_report(report_id: int):
             return redirect(url_for("plans.milestone", milestone_id=report.milestone_id))
         flash(error, "error")
     return render_template(
-        "mywork/report_form.html", form=form, milestone=report.milestone, kind=report.kind, report=report
+        "mywork/report_form.html",
+        form=form,
+        milestone=report.milestone,
+        kind=report.kind,
+        report=report,
     )
+
+
+REMOVABLE_STATES = ("draft", "returned")
+STALE_EVIDENCE = "该汇报已在其他窗口或被他人修改，佐证材料未删除。请刷新页面后重试。"
+
+
+@bp.route("/reports/<int:report_id>/evidence/<int:evidence_id>/delete", methods=["POST"])
+@login_required
+def remove_evidence(report_id: int, evidence_id: int):
+    """Take one evidence file off a draft or returned report of the user's own department."""
+    report = access.load_report(current_user, report_id)
+    ensure(current_user, "report")
+    if report.department_id != current_user.department_id:
+        abort(403)
+    item = db.session.scalar(
+        select(Evidence).where(Evidence.id == evidence_id, Evidence.report_id == report.id)
+    )
+    if item is None:
+        abort(404)
+    if report.state not in REMOVABLE_STATES:
+        return render_error(403, f"该汇报当前为“{report.state_label}”，其佐证材料不能删除。")
+    form = EvidenceRemoveForm()
+    if not form.validate_on_submit():
+        return render_error(400)
+    if is_stale(form.version, report):
+        return render_error(409, STALE_EVIDENCE)
+    stored_name, name = item.stored_name, item.original_name
+    try:
+        audit.record(
+            current_user,
+            "evidence.delete",
+            item,
+            f"删除佐证材料“{name}”",
+            before={"name": name, "sha256": item.sha256, "size": item.size, "report_id": report.id},
+            milestone=report.milestone,
+        )
+        db.session.delete(item)
+        flag_modified(report, "text")  # bumps the report's version: a second click from this page is stale
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return render_error(409, STALE_EVIDENCE)
+    uploads.discard([stored_name])  # the file goes only once the row is gone for good
+    flash(f"已删除佐证材料“{name}”。", "success")
+    return redirect(url_for("mywork.edit_report", report_id=report.id))
 
 
 @bp.route("/evidence/<int:evidence_id>")

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, FieldList, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class ApproveForm(FlaskForm):
@@ -21,7 +21,36 @@ class ExtensionForm(FlaskForm):
     reason = TextAreaField("延期理由", validators=[DataRequired("请填写延期理由。"), Length(max=2000)])
 
 
+def _dept_id(value):
+    """A select's value as a department id; the empty choice is None."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class CnDateField(DateField):
+    """A date field whose parse error is Chinese."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(f"“{' '.join(valuelist)}” 不是有效日期，应为 YYYY-MM-DD。") from exc
+
+
+# How many empty 配合部门 rows the edit page offers beyond the current ones.
+SPARE_CO_ROWS = 3
+
+
 class MilestoneEditForm(FlaskForm):
     version = HiddenField()
     title = StringField("里程碑名称", validators=[DataRequired("请填写名称。"), Length(max=256)])
     text = TextAreaField("工作要求", validators=[Length(max=10000)])
+    lead_department_id = SelectField("牵头部门", coerce=_dept_id, validate_choice=False)
+    # One select per co-department, in the order the plan names them; empty rows are skipped.
+    co_departments = FieldList(
+        SelectField("配合部门", coerce=_dept_id, validate_choice=False), label="配合部门（按顺序）"
+    )
+    # Absent from a POST (an older page or client): the current due date stays.
+    due_date = CnDateField("完成期限", validators=[Optional()], format="%Y-%m-%d")
+    reason = TextAreaField("调整期限的理由", validators=[Optional(), Length(max=2000)])

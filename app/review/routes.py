@@ -1,20 +1,21 @@
 """Plan office: the review queue, approve / return, extensions, milestone edits."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import access, audit
+from app import access
 from app.errors import render_error
 from app.extensions import db
 from app.indicators.values import describe, entry_spec, plan_standard
 from app.locking import is_stale
-from app.models import Extension, Indicator, IndicatorValue, Milestone, Plan, ProgressReport, User
+from app.models import Indicator, IndicatorValue, Milestone, Plan, ProgressReport, User
 from app.permissions import ensure, require
 from app.review import bp
-from app.review.forms import ApproveForm, ExtensionForm, MilestoneEditForm, ReturnForm
+from app.review import milestone_edit as edits
+from app.review.forms import SPARE_CO_ROWS, ApproveForm, ExtensionForm, MilestoneEditForm, ReturnForm
 from workflows import review
 from workflows.forecast_recompute import request_recompute
 
@@ -136,25 +137,7 @@ def extend(milestone_id: int):
             flash("新的完成期限应晚于当前期限。", "error")
         else:
             try:
-                before = audit.snapshot(m, ["due_date", "baseline_due_date", "version"])
-                ext = Extension(
-                    milestone=m,
-                    old_due=m.due_date,
-                    new_due=form.new_due.data,
-                    reason=form.reason.data.strip(),
-                    granted_by_id=current_user.id,
-                )
-                db.session.add(ext)
-                m.due_date = form.new_due.data  # baseline_due_date is kept as loaded
-                db.session.flush()
-                audit.record(
-                    current_user,
-                    "milestone.extend",
-                    m,
-                    f"延期至 {m.due_date.isoformat()}：{ext.reason}",
-                    before=before,
-                    after=audit.snapshot(m, ["due_date", "baseline_due_date", "version"]),
-                )
+                edits.grant_extension(m, form.new_due.data, form.reason.data.strip(), current_user)
                 db.session.commit()
                 request_recompute(m.plan_id)
             except StaleDataError:
@@ -165,32 +148,91 @@ def extend(milestone_id: int):
     return render_template("review/extend.html", form=form, m=m)
 
 
+def _edit_form(m: Milestone) -> tuple[MilestoneEditForm, dict[int, str]]:
+    """The edit form, its department choices being the plan region's departments."""
+    departments = {d.id: d.name for d in edits.region_departments(m)}
+    submitted = MilestoneEditForm().is_submitted()
+    if submitted:
+        form = MilestoneEditForm()
+    else:
+        co = [d.id for d in m.co_departments]
+        form = MilestoneEditForm(
+            version=m.version,
+            title=m.title,
+            text=m.text,
+            lead_department_id=m.lead_department_id,
+            co_departments=co + [None] * SPARE_CO_ROWS,
+            due_date=m.due_date,
+        )
+    form.lead_department_id.choices = list(departments.items())
+    for entry in form.co_departments:
+        entry.choices = [(None, "（无）"), *departments.items()]
+    return form, departments
+
+
+def _submitted(m: Milestone, form: MilestoneEditForm) -> tuple:
+    """Lead, co-departments and due date as posted; a field the post leaves out keeps its value."""
+    posted = request.form
+    lead_id = form.lead_department_id.data if "lead_department_id" in posted else m.lead_department_id
+    if any(key.startswith("co_departments-") for key in posted):
+        co_ids = [e.data for e in form.co_departments if e.data is not None]
+    else:
+        co_ids = [d.id for d in m.co_departments]
+    due = form.due_date.data if "due_date" in posted else m.due_date
+    return lead_id, co_ids, due
+
+
+def _edit_errors(m: Milestone, form: MilestoneEditForm, departments: dict[int, str]) -> list[str]:
+    lead_id, co_ids, due = _submitted(m, form)
+    errors = edits.validate_departments(m, lead_id, co_ids, departments)
+    if due is None:
+        errors.append("请填写完成期限（YYYY-MM-DD）。")
+    elif due != m.due_date:
+        problem = edits.check_due(m.plan, due)
+        if problem:
+            errors.append(problem)
+        if not (form.reason.data or "").strip():
+            word = "提前" if due < m.due_date else "延期"
+            errors.append(f"修改完成期限（{word}）须填写理由。")
+    if not errors:
+        errors += edits.pending_blockers(m, lead_id, co_ids)
+    return errors
+
+
 @bp.route("/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_milestone(milestone_id: int):
     m = access.load_milestone(current_user, milestone_id)
     ensure(current_user, "edit_plan")
-    form = MilestoneEditForm(obj=m if not MilestoneEditForm().is_submitted() else None)
+    form, departments = _edit_form(m)
     if form.validate_on_submit():
         if is_stale(form.version, m):
             return render_error(409, STALE_MILESTONE)
+        errors = _edit_errors(m, form, departments)
+        if errors:
+            for error in errors:
+                flash(error, "error")
+            return render_template(
+                "review/edit_milestone.html", form=form, m=m, bounds=edits.due_bounds(m.plan)
+            )
+        lead_id, co_ids, due = _submitted(m, form)
         try:
-            before = audit.snapshot(m, ["title", "text", "version"])
-            m.title = form.title.data.strip()
-            m.text = (form.text.data or "").strip()
-            db.session.flush()
-            audit.record(
-                current_user,
-                "milestone.edit",
+            changed = edits.apply_edit(
                 m,
-                "修改里程碑名称或工作要求",
-                before=before,
-                after=audit.snapshot(m, ["title", "text", "version"]),
+                current_user,
+                title=form.title.data.strip(),
+                text=(form.text.data or "").strip(),
+                lead_id=lead_id,
+                co_ids=co_ids,
+                due=due,
+                reason=(form.reason.data or "").strip(),
             )
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
             return render_error(409, STALE_MILESTONE)
-        flash("里程碑已保存。", "success")
+        if changed & {"departments", "due"}:
+            request_recompute(m.plan_id)
+        flash("里程碑已保存。" if changed else "没有修改任何内容。", "success")
         return redirect(url_for("plans.milestone", milestone_id=m.id))
-    return render_template("review/edit_milestone.html", form=form, m=m)
+    return render_template("review/edit_milestone.html", form=form, m=m, bounds=edits.due_bounds(m.plan))
