@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import Bulletin
 from app.permissions import ensure, has_permission
 from app.status.plan_status import plan_status
-from workflows.bulletins import on_demand_job_id, request_bulletin
+import workflows.bulletins as jobs  # a module import: workflows.bulletins imports this package
 from workflows.queue import PENDING, job_status
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,7 +70,7 @@ def assessment(code: str):
 
 def _job_state(plan_id: int) -> str | None:
     try:
-        state = job_status(on_demand_job_id(plan_id))
+        state = job_status(jobs.on_demand_job_id(plan_id))
     except RedisError:
         return "unknown"
     if state in PENDING:
@@ -107,7 +107,7 @@ def issue(code: str):
     ensure(current_user, ISSUE_PERMISSION)
     if not IssueForm().validate_on_submit():
         return render_error(400)
-    if request_bulletin(plan.id, current_user.id) is None:
+    if jobs.request_bulletin(plan.id, current_user.id) is None:
         flash(QUEUE_DOWN, "error")
     else:
         flash("已提交生成临时通报。后台生成完成后刷新本页，即可在列表中看到并打开。", "success")
