@@ -4,10 +4,9 @@ sortable by any column through a whitelist; and the month-by-month view."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from app.engines import assessment, status as rules
 from app.bulletins.facts import plan_facts
+from app.engines import assessment
+from app.engines import status as rules
 from app.models import Plan
 from app.status.plan_status import PlanStatus
 
@@ -90,7 +89,11 @@ def monthly_rows(plan: Plan, status: PlanStatus) -> list[dict]:
     out = []
     for month in assessment.monthly(facts, notices, plan.period_start, status.today):
         rows = [
-            {"department_id": d, "department": names[d], **month.departments.get(d, assessment.Score()).as_dict()}
+            {
+                "department_id": d,
+                "department": names[d],
+                **month.departments.get(d, assessment.Score()).as_dict(),
+            }
             for d in sorted(names, key=lambda d: names[d])
         ]
         active = [r for r in rows if r["due"] or r["overdue"] or r["notices_due"]]

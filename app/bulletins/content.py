@@ -159,7 +159,10 @@ def build(plan: Plan, today: date, kind: str) -> dict:
         "kind": kind,
         "week": week.isoformat(),
         "as_of": today.isoformat(),
-        "thresholds": {"soon_days": status.thresholds.soon_days, "behind_points": status.thresholds.behind_points},
+        "thresholds": {
+            "soon_days": status.thresholds.soon_days,
+            "behind_points": status.thresholds.behind_points,
+        },
         "counts": status.counts.as_dict(),
         "items": items(status),
         "colours": {str(mid): row.colour for mid, row in status.rows.items()},

@@ -12,7 +12,9 @@ from app.models import Bulletin, Plan
 
 def load_bulletin(user, bulletin_id: int) -> Bulletin:
     bulletin = db.session.scalar(
-        select(Bulletin).join(Plan, Bulletin.plan_id == Plan.id).where(Bulletin.id == bulletin_id, plan_filter(user))
+        select(Bulletin)
+        .join(Plan, Bulletin.plan_id == Plan.id)
+        .where(Bulletin.id == bulletin_id, plan_filter(user))
     )
     if bulletin is None:
         abort(404)

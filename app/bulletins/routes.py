@@ -7,6 +7,7 @@ from redis.exceptions import RedisError
 from rq.job import JobStatus
 from sqlalchemy import select
 
+import workflows.bulletins as jobs  # a module import: workflows.bulletins imports this package
 from app import access
 from app.bulletins import bp, present
 from app.bulletins.assessment_table import SORTS, department_rows, monthly_rows, parse_sort, sort_rows, totals
@@ -19,7 +20,6 @@ from app.extensions import db
 from app.models import Bulletin
 from app.permissions import ensure, has_permission
 from app.status.plan_status import plan_status
-import workflows.bulletins as jobs  # a module import: workflows.bulletins imports this package
 from workflows.queue import PENDING, job_status
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,7 +87,9 @@ def _job_state(plan_id: int) -> str | None:
 def index(code: str):
     plan = access.load_viewable_plan(current_user, code)
     bulletins = db.session.scalars(
-        select(Bulletin).where(Bulletin.plan_id == plan.id).order_by(Bulletin.issued_at.desc(), Bulletin.id.desc())
+        select(Bulletin)
+        .where(Bulletin.plan_id == plan.id)
+        .order_by(Bulletin.issued_at.desc(), Bulletin.id.desc())
     ).all()
     can_issue = has_permission(current_user, ISSUE_PERMISSION)
     return render_template(

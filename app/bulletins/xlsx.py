@@ -74,9 +74,15 @@ def _overview(ws, bulletin: Bulletin, data: dict) -> None:
     f = ch.get("forecast")
     if f:
         rows += [
-            (f"对比 {cn_date(f['before_as_of'])} 测算：达标概率", f"{prob(f['p_target_before'])} → "
-             f"{prob(f['p_target_now'])}（{p_change(f['p_target_before'], f['p_target_now'])}）"),
-            ("得分中位数变化", f"{f['p50_before']} → {f['p50_now']}（{_diff(f['p50_before'], f['p50_now'])}）"),
+            (
+                f"对比 {cn_date(f['before_as_of'])} 测算：达标概率",
+                f"{prob(f['p_target_before'])} → "
+                f"{prob(f['p_target_now'])}（{p_change(f['p_target_before'], f['p_target_now'])}）",
+            ),
+            (
+                "得分中位数变化",
+                f"{f['p50_before']} → {f['p50_now']}（{_diff(f['p50_before'], f['p50_now'])}）",
+            ),
         ]
     for label, value in rows:
         ws.append([label, value])
@@ -88,8 +94,12 @@ def _overview(ws, bulletin: Bulletin, data: dict) -> None:
             ws.cell(row=ws.max_row, column=c).font = HEAD
         ws.column_dimensions["C"].width = 24
         ws.column_dimensions["D"].width = 14
-        for label, key in (("新增红色", "newly_red"), ("红色解除", "no_longer_red"), ("新完成", "newly_done"),
-                           ("其他颜色变化", "colour_changes")):
+        for label, key in (
+            ("新增红色", "newly_red"),
+            ("红色解除", "no_longer_red"),
+            ("新完成", "newly_done"),
+            ("其他颜色变化", "colour_changes"),
+        ):
             for e in ch[key]:
                 ws.append([label, e["title"], e["department"], f"{e['from_label']} → {e['to_label']}"])
 
@@ -103,7 +113,18 @@ def _diff(before, now) -> str:
 def _items(ws, data: dict) -> None:
     _header(
         ws,
-        ["颜色", "里程碑", "所属任务", "牵头部门", "期限", "原定期限", "逾期天数", "进度", "原因", "风险分值"],
+        [
+            "颜色",
+            "里程碑",
+            "所属任务",
+            "牵头部门",
+            "期限",
+            "原定期限",
+            "逾期天数",
+            "进度",
+            "原因",
+            "风险分值",
+        ],
         [6, 40, 24, 22, 16, 16, 10, 8, 50, 10],
     )
     for item in data["items"]:

@@ -36,7 +36,11 @@ def stored_run(plan_id: int, as_of: date, p_target: float, p50: float, key: str 
                 "samples": 1000,
                 "milestones": [],
                 "indicators": {
-                    "5": {"name": "视频监控联网率", "current_points": 1, "deliveries": [{"milestone": "m2", "points": 4}]}
+                    "5": {
+                        "name": "视频监控联网率",
+                        "current_points": 1,
+                        "deliveries": [{"milestone": "m2", "points": 4}],
+                    }
                 },
             },
         },
@@ -53,33 +57,83 @@ def build_scenario() -> dict:
 
     def ms(key, title, due, lead_id, **kw):
         m = Milestone(
-            plan_id=m_late.plan_id, node_id=node.id, key=key, title=title, due_date=due, baseline_due_date=due,
-            lead_department_id=lead_id, **kw,
+            plan_id=m_late.plan_id,
+            node_id=node.id,
+            key=key,
+            title=title,
+            due_date=due,
+            baseline_due_date=due,
+            lead_department_id=lead_id,
+            **kw,
         )
         db.session.add(m)
         return m
 
-    m6 = ms("m6", "人口库对接", D(2021, 3, 1), w["police_dept"], status="done", percent=100,
-            actual_finish=D(2021, 3, 1))
-    m5 = ms("m5", "站牌改造", D(2021, 2, 15), w["transport_dept"], status="done", percent=100,
-            actual_finish=D(2021, 2, 20))
+    m6 = ms(
+        "m6",
+        "人口库对接",
+        D(2021, 3, 1),
+        w["police_dept"],
+        status="done",
+        percent=100,
+        actual_finish=D(2021, 3, 1),
+    )
+    m5 = ms(
+        "m5",
+        "站牌改造",
+        D(2021, 2, 15),
+        w["transport_dept"],
+        status="done",
+        percent=100,
+        actual_finish=D(2021, 2, 20),
+    )
     db.session.flush()
-    db.session.add(ProgressReport(
-        milestone_id=m6.id, department_id=w["police_dept"], author_id=w["police"], kind="lead", text="完成",
-        percent=100, claimed_status="done", state="approved", submitted_at=datetime(2021, 2, 27, 2),
-    ))
-    db.session.add(ProgressReport(  # a draft is not a submission
-        milestone_id=m_late.id, department_id=w["police_dept"], author_id=w["police"], kind="lead", text="草稿",
-        percent=50, claimed_status="in_progress", state="draft", submitted_at=None,
-    ))
-    db.session.add(Notice(
-        milestone_id=m6.id, department_id=w["police_dept"], issued_by_id=w["leader"], text="请说明进展",
-        reply_due=D(2021, 3, 10), replied_at=datetime(2021, 3, 9, 2), reply_text="已完成",
-    ))
-    db.session.add(Notice(
-        milestone_id=m_late.id, department_id=w["police_dept"], issued_by_id=w["leader"], text="请加快",
-        reply_due=D(2021, 3, 12),
-    ))
+    db.session.add(
+        ProgressReport(
+            milestone_id=m6.id,
+            department_id=w["police_dept"],
+            author_id=w["police"],
+            kind="lead",
+            text="完成",
+            percent=100,
+            claimed_status="done",
+            state="approved",
+            submitted_at=datetime(2021, 2, 27, 2),
+        )
+    )
+    db.session.add(
+        ProgressReport(  # a draft is not a submission
+            milestone_id=m_late.id,
+            department_id=w["police_dept"],
+            author_id=w["police"],
+            kind="lead",
+            text="草稿",
+            percent=50,
+            claimed_status="in_progress",
+            state="draft",
+            submitted_at=None,
+        )
+    )
+    db.session.add(
+        Notice(
+            milestone_id=m6.id,
+            department_id=w["police_dept"],
+            issued_by_id=w["leader"],
+            text="请说明进展",
+            reply_due=D(2021, 3, 10),
+            replied_at=datetime(2021, 3, 9, 2),
+            reply_text="已完成",
+        )
+    )
+    db.session.add(
+        Notice(
+            milestone_id=m_late.id,
+            department_id=w["police_dept"],
+            issued_by_id=w["leader"],
+            text="请加快",
+            reply_due=D(2021, 3, 12),
+        )
+    )
     stored_run(m_late.plan_id, D(2021, 3, 15), 0.42, 341.5)
     db.session.commit()
     ids.update(m6=m6.id, m5=m5.id, plan_a=m_late.plan_id)

@@ -27,7 +27,10 @@ def rows(html: str) -> dict[str, dict]:
     """{department id: {column: text}} of the table body (and 'total')."""
     out = {}
     for dept, body in re.findall(r'<tr data-department="(\d+)">(.*?)</tr>', html, re.S):
-        out[dept] = {k: re.sub(r"<[^>]+>", " ", v).split() for k, v in re.findall(r'data-col="(\w+)">(.*?)</td>', body, re.S)}
+        out[dept] = {
+            k: re.sub(r"<[^>]+>", " ", v).split()
+            for k, v in re.findall(r'data-col="(\w+)">(.*?)</td>', body, re.S)
+        }
         out[dept]["colours"] = dict(re.findall(r'data-colour="(\w+)">(\d+)<', body))
     return out
 
@@ -68,8 +71,15 @@ def test_figures_per_department(app, client, sc):
 def test_an_extension_counts_against_the_new_date_and_shows_the_original(app, client, sc):
     with app.app_context():
         m = db.session.get(Milestone, sc["m5"])  # due 2-15, finished 2-20
-        db.session.add(Extension(milestone_id=m.id, old_due=date(2021, 2, 15), new_due=date(2021, 2, 28),
-                                 reason="设备到货延迟", granted_by_id=sc["office"]))
+        db.session.add(
+            Extension(
+                milestone_id=m.id,
+                old_due=date(2021, 2, 15),
+                new_due=date(2021, 2, 28),
+                reason="设备到货延迟",
+                granted_by_id=sc["office"],
+            )
+        )
         m.due_date = date(2021, 2, 28)
         db.session.commit()
     login(client, "office")
@@ -111,18 +121,30 @@ def test_sorting_by_every_column(client, sc, sort, first):
 def test_department_sort_is_by_name_and_unknown_sorts_fall_back(client, sc):
     login(client, "office")
     by_name = order(client.get(f"{URL}?sort=department").get_data(as_text=True))
-    assert by_name == [sc["police_dept"], sc["transport_dept"]] or by_name == [sc["transport_dept"], sc["police_dept"]]
+    assert by_name == [sc["police_dept"], sc["transport_dept"]] or by_name == [
+        sc["transport_dept"],
+        sc["police_dept"],
+    ]
     assert order(client.get(f"{URL}?sort=-department").get_data(as_text=True)) == by_name[::-1]
     bogus = client.get(f"{URL}?sort=password;drop")
     assert bogus.status_code == 200
-    assert order(bogus.get_data(as_text=True)) == order(client.get(f"{URL}?sort=-overdue").get_data(as_text=True))
+    assert order(bogus.get_data(as_text=True)) == order(
+        client.get(f"{URL}?sort=-overdue").get_data(as_text=True)
+    )
 
 
 def test_monthly_view_uses_the_facts_of_each_month(app, client, sc):
-    with app.app_context():  # 警务云建设 (due 2-28) extended on 3-5 to 3-31: overdue at the end of February still
+    with (
+        app.app_context()
+    ):  # 警务云建设 (due 2-28) extended on 3-5 to 3-31: overdue at the end of February still
         m = db.session.get(Milestone, sc["m_late"])
-        ext = Extension(milestone_id=m.id, old_due=date(2021, 2, 28), new_due=date(2021, 3, 31), reason="协调",
-                        granted_by_id=sc["office"])
+        ext = Extension(
+            milestone_id=m.id,
+            old_due=date(2021, 2, 28),
+            new_due=date(2021, 3, 31),
+            reason="协调",
+            granted_by_id=sc["office"],
+        )
         from datetime import datetime
 
         ext.created_at = datetime(2021, 3, 5, 2)
@@ -138,7 +160,11 @@ def test_monthly_view_uses_the_facts_of_each_month(app, client, sc):
     mar = html.split('data-testid="month-2021-03"', 1)[1].split("</details>", 1)[0]
     police_mar = rows(mar)[str(sc["police_dept"])]
     # March so far: 人口库对接 due 3-1 done on time; 警务云建设 now due 3-31 — not overdue.
-    assert police_mar["due"] == ["1"] and police_mar["on_time"] == ["100%（1/1）"] and police_mar["overdue"] == ["0"]
+    assert (
+        police_mar["due"] == ["1"]
+        and police_mar["on_time"] == ["100%（1/1）"]
+        and police_mar["overdue"] == ["0"]
+    )
     assert "截至 2021年3月15日" in mar
     assert 'data-testid="month-2020-01"' in html  # from the plan's first month
 

@@ -42,8 +42,12 @@ def test_overdue_at_month_end_uses_the_due_date_in_force_then():
     extended_after = ms(2, D(2021, 2, 20), extensions=[(D(2021, 3, 5), D(2021, 4, 30))])
     # Due 26 February, finished 3 March: overdue at the end of February, late in February's count.
     finished_late = ms(3, D(2021, 2, 26), finished=D(2021, 3, 3))
-    out = {m.start: m.departments[1] for m in monthly([late_then_extended, extended_after, finished_late], [],
-                                                        D(2021, 1, 1), D(2021, 4, 5))}
+    out = {
+        m.start: m.departments[1]
+        for m in monthly(
+            [late_then_extended, extended_after, finished_late], [], D(2021, 1, 1), D(2021, 4, 5)
+        )
+    }
     feb, mar, apr = out[D(2021, 2, 1)], out[D(2021, 3, 1)], out[D(2021, 4, 1)]
     assert (feb.due, feb.on_time, feb.overdue) == (2, 0, 2)
     # At the end of March both extensions are in force (30 April): nothing due or overdue in March.
@@ -66,7 +70,9 @@ def test_reports_on_time_need_a_submission_by_the_due_date():
         ms(1, D(2021, 2, 10), reports=[D(2021, 2, 10)]),  # on the due date: on time
         ms(2, D(2021, 2, 10), reports=[D(2021, 2, 11)]),  # a day late
         ms(3, D(2021, 2, 10)),  # never
-        ms(4, D(2021, 2, 10), reports=[D(2021, 3, 1)], extensions=[(D(2021, 2, 5), D(2021, 3, 5))]),  # extended
+        ms(
+            4, D(2021, 2, 10), reports=[D(2021, 3, 1)], extensions=[(D(2021, 2, 5), D(2021, 3, 5))]
+        ),  # extended
     ]
     s = score_on(facts, [], TODAY)[1]
     assert (s.due, s.reports_on_time) == (4, 2)
