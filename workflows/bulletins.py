@@ -105,6 +105,20 @@ def issue(
         request_id=request_id,
     )
     bulletin.plan = plan
+    try:
+        _store(bulletin, plan, data, user, today, week)
+    except IntegrityError:  # another run stored it first (at the flush or the commit)
+        db.session.rollback()
+        existing = _existing(plan.id, kind, week, request_id)
+        if existing is None:
+            raise
+        return existing, False
+    log.info("bulletin %s issued for %s (%s, week %s)", bulletin.id, plan.code, kind, week)
+    return bulletin, True
+
+
+def _store(bulletin: Bulletin, plan: Plan, data: dict, user: User | None, today: date, week: date) -> None:
+    """The bulletin, its messages and the audit row, in one commit."""
     db.session.add(bulletin)
     db.session.flush()
     link = f"/bulletins/{bulletin.id}"
@@ -116,18 +130,9 @@ def issue(
         bulletin,
         f"发布{bulletin.kind_label}：{plan.title}（{cn_date(today)}，红 {data['counts']['red']} 项、"
         f"黄 {data['counts']['yellow']} 项）",
-        after={"kind": kind, "week": week.isoformat(), "as_of": today.isoformat()},
+        after={"kind": bulletin.kind, "week": week.isoformat(), "as_of": today.isoformat()},
     )
-    try:
-        db.session.commit()
-    except IntegrityError:  # another run stored it first
-        db.session.rollback()
-        existing = _existing(plan.id, kind, week, request_id)
-        if existing is None:
-            raise
-        return existing, False
-    log.info("bulletin %s issued for %s (%s, week %s)", bulletin.id, plan.code, kind, week)
-    return bulletin, True
+    db.session.commit()
 
 
 def _existing(plan_id: int, kind: str, week: date, request_id: str | None) -> Bulletin | None:
