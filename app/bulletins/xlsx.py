@@ -63,7 +63,7 @@ def _overview(ws, bulletin: Bulletin, data: dict) -> None:
     ]
     ch = data["changes"]
     prev = ch.get("previous")
-    rows.append(("对比上期", f"{cn_date(prev['as_of'])} 通报" if prev else "无上期通报（首期）"))
+    rows.append(("对比上期", f"{cn_date(prev['as_of'])} 通报" if prev else "此前各周没有发布过通报"))
     if prev:
         rows += [
             ("新增红色", len(ch["newly_red"])),
