@@ -114,7 +114,8 @@ def test_bulletins_in_chromium(app, live_server, browser, shot):
     phone.goto(live_server + LIST)
     expect(phone.get_by_test_id("bulletins")).to_be_visible()
     shot(phone, "bulletins-06-phone-list")
-    phone.get_by_test_id("bulletins").locator("tbody tr").first.get_by_role("link", name="2021年3月15日").click()
+    newest = phone.get_by_test_id("bulletins").locator("tbody tr").first
+    newest.get_by_role("link", name="2021年3月15日").click()
     expect(phone.get_by_test_id("p-target")).to_be_visible()
     shot(phone, "bulletins-07-phone-page")
     phone.goto(live_server + "/plans/weihai-1313/assessment")
