@@ -40,6 +40,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.bulletins import bp as bulletins_bp
     from app.indicators import bp as indicators_bp
     from app.mywork import bp as mywork_bp
     from app.notify import bp as notify_bp
@@ -57,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notify_bp)
     app.register_blueprint(packs_bp)
+    app.register_blueprint(bulletins_bp)
 
 
 def register_templating(app: Flask) -> None:

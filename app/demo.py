@@ -79,6 +79,9 @@ def load_demo() -> list[tuple[str, str, str]]:
         db.session.add(
             AuditEvent(action="demo.load", object_type="Plan", summary="载入演示进度（截至 2021年3月15日）")
         )
+        from workflows.bulletins import issue_demo
+
+        issue_demo(DEMO_AS_OF)  # the week's 周报通报 (with each plan's forecast on the demo date)
     return [(u.username, DEMO_PASSWORD, u.role_label) for u in users.values()]
 
 

@@ -72,6 +72,14 @@ def periodic_jobs(config) -> list[Periodic]:
             "low",
             "刷新各计划星级测算",
         ),
+        # Issues only from Monday 08:00 Beijing time, once per plan and week (workflows.bulletins).
+        Periodic(
+            "bulletins-weekly",
+            "workflows.bulletins.weekly_job",
+            int(config.get("BULLETIN_CHECK_SECONDS", 900)),
+            "low",
+            "发布每周通报",
+        ),
     ]
 
 

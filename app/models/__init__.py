@@ -1,6 +1,7 @@
 """All models, split by area; importing this registers every table."""
 
 from app.models.audit import AuditEvent
+from app.models.bulletin import Bulletin
 from app.models.forecast import ForecastRun
 from app.models.indicator import Indicator, IndicatorValue
 from app.models.notice import Notice, Notification
@@ -25,6 +26,7 @@ __all__ = [
     "ReminderDelivery",
     "ReminderPolicy",
     "AuditEvent",
+    "Bulletin",
     "Department",
     "Dependency",
     "Evidence",
