@@ -72,30 +72,34 @@
         markLine: k === 0 ? {
           silent: true, symbol: "none",
           data: [{ xAxis: today, lineStyle: { color: "#dc2626", type: "solid", width: 1.5 },
-            label: { formatter: "今天 " + todayLabel, position: "insideEndTop", color: "#dc2626" } }],
+            label: { formatter: "今天 " + todayLabel, position: "end", color: "#dc2626" } }],
         } : undefined,
       };
     });
-    // Target lines: one series of segments per target, in the band's colour.
+    var narrow = window.innerWidth < 640;
+    // Target lines: one series of segments per target, in the band's colour. The label sits at
+    // the due date: the five-star one on the far side of its line from the four-star one.
     c.targets.forEach(function (t, k) {
       var end = t.due ? ms(t.due) : x1;
+      var above = (t.stars === 5) === (t.op !== "<=" && t.op !== "<");
+      var early = (end - x0) / (x1 - x0) < 0.4; // too near the left edge for a label ending there
       series.push({
         id: "t" + k, name: t.text, type: "line", data: [[x0, t.value], [end, t.value]],
         symbol: ["none", "circle"], symbolSize: 7, showSymbol: true,
         lineStyle: { type: "dashed", width: 1.5, color: BAND[t.stars] }, itemStyle: { color: BAND[t.stars] },
-        endLabel: { show: true, formatter: t.text + (t.due ? "（" + cn(t.due) + "）" : ""), color: BAND[t.stars], fontSize: 11,
-          offset: [-4, -10], align: "right" },
+        endLabel: { show: true, formatter: t.text + (t.due && !narrow ? "（" + cn(t.due) + "）" : ""), color: BAND[t.stars],
+          fontSize: 11, offset: [early ? 4 : -4, above ? -10 : 10], align: early ? "left" : "right" },
         tooltip: { show: false }, z: 1,
         targetStars: t.stars,
       });
     });
-    var narrow = window.innerWidth < 640;
     return {
       animation: false,
+      useUTC: true, // the dates are calendar days (Date.UTC)
       color: COLORS,
       textStyle: { fontFamily: '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif' },
-      grid: { left: 8, right: 16, top: c.series.length > 1 ? 44 : 24, bottom: 8, containLabel: true },
-      legend: c.series.length > 1 ? { type: "scroll", top: 0, data: c.series.map(function (s) { return s.name; }) } : undefined,
+      grid: { left: 8, right: 16, top: 30, bottom: c.series.length > 1 ? 30 : 8, containLabel: true },
+      legend: c.series.length > 1 ? { type: "scroll", bottom: 0, data: c.series.map(function (s) { return s.name; }) } : undefined,
       tooltip: {
         trigger: "axis", renderMode: "richText", confine: true,
         formatter: function (items) {
@@ -111,8 +115,10 @@
       xAxis: { type: "time", min: x0, max: x1, axisLabel: { hideOverlap: true, formatter: { year: "{yyyy}年", month: "{M}月", day: "{M}月{d}日" } },
         splitLine: { show: false } },
       yAxis: {
-        type: "value", name: narrow ? "" : c.unit || "", min: lo >= 0 && lo - pad < 0 ? 0 : Math.floor(lo - pad),
-        max: Math.ceil(hi + pad), axisLabel: { formatter: function (v) { return fmt(v, c.unit === "%" ? "%" : ""); } },
+        // From 0 when nothing is negative, so the gap to a target line is seen in proportion;
+        // a percentage stops at 100 when nothing is above it.
+        type: "value", name: narrow ? "" : c.unit || "", nameGap: 8, min: lo >= 0 ? 0 : Math.floor(lo - pad),
+        max: c.unit === "%" && hi <= 100 ? 100 : Math.ceil(hi + pad), axisLabel: { formatter: function (v) { return fmt(v, c.unit === "%" ? "%" : ""); } },
       },
       series: series,
     };

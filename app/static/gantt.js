@@ -32,6 +32,11 @@
   var chart = window.echarts.init(el, null, { locale: "ZH" });
   window.ganttChart = chart; // for tests and the console
 
+  function controls(selector) {
+    var box = document.getElementById("gantt-controls");
+    return box ? box.querySelectorAll(selector) : [];
+  }
+
   function say(text) {
     if (statusEl) {
       statusEl.textContent = text;
@@ -109,9 +114,8 @@
     while (Date.UTC(y, m, 1) < end) {
       var a = Date.UTC(y, m, 1);
       var b = Date.UTC(y, m + step, 1);
-      var label = zoom === "year" ? y + "年" : (narrow() ? "Q" : y + "年 第") + (m / 3 + 1) + (narrow() ? "" : "季度");
       out.push([
-        { xAxis: a, name: label, itemStyle: { color: i % 2 ? "rgba(241,245,249,0.9)" : "rgba(255,255,255,0)" } },
+        { xAxis: a, itemStyle: { color: i % 2 ? "rgba(241,245,249,0.9)" : "rgba(255,255,255,0)" } },
         { xAxis: b },
       ]);
       m += step;
@@ -124,6 +128,32 @@
     return out;
   }
 
+  var QUARTERS = ["一", "二", "三", "四"];
+
+  // Axis labels: years and months (按年), or each quarter's start (按季度, monthly ticks).
+  function axisFor(zoom) {
+    if (zoom === "year") {
+      return { maxInterval: 400 * DAY, axisLabel: { formatter: { year: "{yyyy}年", month: "{M}月", day: "{M}月{d}日" } } };
+    }
+    return {
+      maxInterval: 31 * DAY,
+      axisLabel: {
+        formatter: function (v) {
+          var d = new Date(v);
+          var m = d.getUTCMonth();
+          if (d.getUTCDate() !== 1 || m % 3) {
+            return "";
+          }
+          var y = d.getUTCFullYear();
+          if (narrow()) {
+            return (m === 0 ? y + " " : "") + "Q" + (m / 3 + 1);
+          }
+          return y + "年" + QUARTERS[m / 3] + "季度";
+        },
+      },
+    };
+  }
+
   function quarterWindow(today) {
     var d = new Date(today);
     var q0 = Math.floor(d.getUTCMonth() / 3) * 3;
@@ -132,6 +162,9 @@
 
   function renderBar(params, api) {
     var item = state.rows[params.dataIndex];
+    if (!item) {
+      return null;
+    }
     var y = api.value(0);
     var band = api.size([0, 1])[1];
     var h = Math.max(6, band * 0.5);
@@ -143,21 +176,24 @@
     if (item.kind === "group") {
       var gh = Math.max(3, band * 0.18);
       children.push({ type: "rect", shape: { x: x1, y: c[1] - gh / 2, width: Math.max(2, x2 - x1), height: gh },
-        style: { fill: "#475569" } });
+        style: { fill: "#94a3b8" } });
       [x1, x2].forEach(function (x) {
         children.push({ type: "polygon", shape: { points: [[x - 4, c[1] - gh / 2], [x + 4, c[1] - gh / 2], [x, c[1] + gh / 2 + 4]] },
-          style: { fill: "#475569" } });
+          style: { fill: "#94a3b8" } });
       });
       return { type: "group", children: children };
     }
     var r = item.r;
     var w = Math.max(3, x2 - x1);
     var fill = r.done ? FILL.done : r.overdue ? OVERDUE : FILL[r.status] || FILL.not_started;
-    // Baseline: start → due date before any extension, beneath the bar.
-    var bx = api.coord([api.value(3), y])[0];
-    var bh = Math.max(2, band * 0.14);
-    children.push({ type: "rect", shape: { x: x1, y: top + h + 2, width: Math.max(2, bx - x1), height: bh },
-      style: { fill: "#9ca3af" } });
+    // Baseline (extended milestones): start → due date before the extension, beneath the bar.
+    if (r.extended) {
+      var bx = api.coord([api.value(3), y])[0];
+      var bh = Math.max(3, band * 0.16);
+      children.push({ type: "rect", shape: { x: x1, y: top + h + 1, width: Math.max(2, bx - x1), height: bh },
+        style: { fill: "#6b7280" } });
+      children.push({ type: "rect", shape: { x: bx - 1, y: top + h - 2, width: 2, height: bh + 4 }, style: { fill: "#374151" } });
+    }
     // Forecast finish after the due date: an orange tail.
     if (r.late && !r.done) {
       var fx = api.coord([api.value(4), y])[0];
@@ -263,8 +299,7 @@
     var labelW = small ? 104 : 300;
     var maxChars = small ? 7 : 22;
     var visible = Math.min(state.rows.length, MAX_VISIBLE);
-    el.style.height = visible * ROW_H + 96 + "px";
-    chart.resize();
+    var height = visible * ROW_H + 96;
     var start = ms(data.range.start) - 20 * DAY;
     var end = ms(data.range.end) + 20 * DAY;
     state.start = start;
@@ -282,11 +317,12 @@
     });
     chart.setOption({
       animation: false,
+      useUTC: true, // the dates are calendar days (Date.UTC); ticks fall on their midnights
       textStyle: { fontFamily: '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif' },
-      grid: { left: labelW, right: 34, top: 34, bottom: 52 },
+      grid: { left: labelW, right: 34, top: 30, bottom: 62 },
       tooltip: { trigger: "item", renderMode: "richText", confine: true, formatter: tip },
       xAxis: {
-        type: "time", position: "top", min: start, max: end,
+        type: "time", position: "bottom", min: start, max: end,
         axisLabel: { hideOverlap: true, formatter: { year: "{yyyy}年", month: "{M}月", day: "{M}月{d}日" } },
         splitLine: { show: false },
       },
@@ -294,7 +330,7 @@
         type: "category", inverse: true, data: state.rows.map(function (_, i) { return i; }),
         axisTick: { show: false },
         axisLabel: {
-          interval: 0, width: labelW - 8, overflow: "truncate",
+          interval: 0, width: labelW - 8, overflow: "truncate", align: "left", margin: labelW - 6,
           formatter: function (v, i) {
             var item = state.rows[i];
             if (!item) {
@@ -308,15 +344,15 @@
           },
           rich: {
             g0: { fontWeight: "bold", color: "#111827" },
-            g1: { fontWeight: "bold", color: "#374151" },
-            m: { color: "#374151" },
-            o: { color: OVERDUE },
-            c: { color: CRITICAL, fontWeight: "bold" },
+            g1: { fontWeight: "bold", color: "#374151", padding: [0, 0, 0, 8] },
+            m: { color: "#374151", padding: [0, 0, 0, 16] },
+            o: { color: OVERDUE, padding: [0, 0, 0, 16] },
+            c: { color: CRITICAL, fontWeight: "bold", padding: [0, 0, 0, 16] },
           },
         },
       },
       dataZoom: [
-        { id: "x", type: "slider", xAxisIndex: 0, filterMode: "none", bottom: 8, height: 22,
+        { id: "x", type: "slider", xAxisIndex: 0, filterMode: "none", bottom: 6, height: 20,
           labelFormatter: function (v) { return cn(new Date(v).toISOString().slice(0, 10)); } },
         { id: "xin", type: "inside", xAxisIndex: 0, filterMode: "none", zoomOnMouseWheel: "ctrl", moveOnMouseWheel: false },
         { id: "y", type: "slider", yAxisIndex: 0, filterMode: "none", right: 4, width: 16, zoomLock: true,
@@ -328,15 +364,14 @@
         {
           id: "bars", name: "里程碑", type: "custom", renderItem: renderBar, clip: true, data: barData,
           encode: { x: [1, 2], y: 0 },
-          markArea: { silent: true, label: { position: "insideTop", color: "#64748b", fontSize: 11 },
-            data: bands(state.zoom, start, end) },
+          markArea: { silent: true, label: { show: false }, data: bands(state.zoom, start, end) },
           markLine: {
             silent: true, symbol: "none", animation: false,
             data: [
               { name: "今天", xAxis: today, lineStyle: { color: OVERDUE, width: 2, type: "solid" },
-                label: { formatter: "今天 " + el.dataset.todayLabel, position: "insideEndTop", color: OVERDUE } },
+                label: { formatter: "今天 " + el.dataset.todayLabel, position: "start", color: OVERDUE, fontWeight: "bold" } },
               { name: "考核日", xAxis: ms(data.target_date), lineStyle: { color: "#7c3aed", width: 1.5, type: "dashed" },
-                label: { formatter: "考核日", position: "insideEndTop", color: "#7c3aed" } },
+                label: { formatter: "考核日", position: "start", color: "#7c3aed" } },
             ],
           },
           z: 3,
@@ -347,6 +382,10 @@
         },
       ],
     }, true);
+    if (el.clientHeight !== height) {
+      el.style.height = height + "px"; // after setOption: a resize redraws with the new rows
+      chart.resize();
+    }
     applyZoom();
     var critical = data.rows.filter(function (r) { return r.critical; }).length;
     el.dataset.rendered = "true";
@@ -358,11 +397,14 @@
 
   function applyZoom() {
     var win = state.zoom === "quarter" ? quarterWindow(ms(state.data.today)) : [state.start, state.end];
-    chart.setOption({ series: [{ id: "bars", markArea: { data: bands(state.zoom, state.start, state.end) } }] });
+    chart.setOption({
+      xAxis: axisFor(state.zoom),
+      series: [{ id: "bars", markArea: { data: bands(state.zoom, state.start, state.end) } }],
+    });
     chart.dispatchAction({ type: "dataZoom", dataZoomIndex: 0, startValue: Math.max(win[0], state.start),
       endValue: Math.min(win[1], state.end) });
     el.dataset.zoom = state.zoom;
-    document.querySelectorAll("[data-zoom]").forEach(function (b) {
+    controls("[data-zoom]").forEach(function (b) {
       var on = b.dataset.zoom === state.zoom;
       b.classList.toggle("on", on);
       b.setAttribute("aria-pressed", on ? "true" : "false");
@@ -382,7 +424,7 @@
       .then(function (data) {
         state.by = data.by;
         build(data);
-        document.querySelectorAll("[data-by]").forEach(function (a) {
+        controls("[data-by]").forEach(function (a) {
           var on = a.dataset.by === data.by;
           a.classList.toggle("on", on);
           if (on) {
@@ -392,12 +434,13 @@
           }
         });
       })
-      .catch(function () {
+      .catch(function (err) {
         say("甘特图数据加载失败，请刷新页面重试。");
+        window.console.error(err);
       });
   }
 
-  document.querySelectorAll("[data-zoom]").forEach(function (b) {
+  controls("[data-zoom]").forEach(function (b) {
     b.addEventListener("click", function () {
       state.zoom = b.dataset.zoom;
       if (state.data) {
@@ -405,7 +448,7 @@
       }
     });
   });
-  document.querySelectorAll("a[data-by]").forEach(function (a) {
+  controls("a[data-by]").forEach(function (a) {
     a.addEventListener("click", function (ev) {
       ev.preventDefault();
       if (window.history && history.replaceState) {
