@@ -45,7 +45,7 @@ def world(app):
             unit="%",
             parts=[
                 {"key": "realtime", "name": "公共汽电车来车实时预报率", "unit": "%"},
-                {"key": "stops", "name": "公交电子站牌覆盖率", "unit": "%"},
+                {"key": "stops", "name": "公交电子站牌数", "unit": "个"},
             ],
             four_star_op=">=",
             four_star_value=90,
@@ -112,15 +112,25 @@ def test_only_approved_values_known_today_are_plotted_against_targets_with_units
     assert i1["unplotted_targets"] == []
 
 
-def test_a_compound_indicator_is_plotted_per_part(client, world):
+def test_a_compound_indicator_is_plotted_per_part_one_chart_per_unit(client, world):
     i2 = _charts(client)[world["i2"]]
-    [chart] = i2["charts"]  # both parts in %: one chart
-    series = {s["key"]: s for s in chart["series"]}
-    assert series["realtime"]["points"] == [["2021-01-31", 61.5], ["2021-02-28", 70.0]]
-    assert series["stops"]["points"] == [["2021-01-31", 12.0]]
-    assert series["stops"]["name"] == "公交电子站牌覆盖率" and series["stops"]["unit"] == "%"
-    targets = {t["series"]: (t["op"], t["value"], t["unit"]) for t in chart["targets"]}
-    assert targets == {"realtime": (">=", 90, "%"), "stops": (">=", 10, "%")}
+    rates, counts = i2["charts"]  # a part in % and a part in 个: never on one scale
+    assert (rates["unit"], counts["unit"]) == ("%", "个")
+    [realtime] = rates["series"]
+    [stops] = counts["series"]
+    assert realtime["key"] == "realtime" and realtime["unit"] == "%"
+    assert realtime["points"] == [["2021-01-31", 61.5], ["2021-02-28", 70.0]]
+    assert stops["name"] == "公交电子站牌数" and stops["unit"] == "个"
+    assert stops["points"] == [["2021-01-31", 12.0]]
+    # each condition of the four-star cell on its own part, in that part's unit
+    assert [(t["series"], t["op"], t["value"], t["unit"]) for t in rates["targets"]] == [
+        ("realtime", ">=", 90, "%")
+    ]
+    assert [(t["series"], t["op"], t["value"], t["unit"]) for t in counts["targets"]] == [
+        ("stops", ">=", 10, "个")
+    ]
+    assert counts["targets"][0]["text"] == "四星 ≥ 10 个"
+    assert i2["unplotted_targets"] == []
     assert i2["level_values"] == 1  # counted, not plotted
 
 
@@ -144,7 +154,7 @@ def test_charts_page(client, world):
     login(client, "leader")
     html = client.get("/plans/plan-a/indicator-charts").get_data(as_text=True)
     assert 'id="charts-data"' in html and "vendor/echarts/echarts.min.js" in html and "charts.js" in html
-    assert html.count('class="ind-chart"') == 3  # i1, i2 (one chart each), i3
+    assert html.count('class="ind-chart"') == 4  # i1, i2 (% and 个), i3
     assert "目标单位（个）与数值单位（%）不同" in html and "按档次评定" in html
     assert "四星 ≥ 90%" in html and "2021年10月31日" in html
     # The only inline <script> is data (type application/json); no inline styles.
