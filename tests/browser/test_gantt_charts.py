@@ -125,6 +125,17 @@ def test_gantt_zoom_grouping_today_and_critical_chain(app, live_server, browser,
     assert any(t.endswith("年") for t in drawn["texts"])  # year bands
     start, end = _window(page)
     assert start < _ms(date(2020, 1, 1)) and end > _ms(date(2022, 12, 31))
+    # Hover a critical bar: its tooltip (rich text on the canvas) names it.
+    k = page.evaluate(
+        "window.ganttChart.getOption().series[0].data.findIndex((d, i) => {"
+        " const t = window.ganttChart.getOption().yAxis[0].axisLabel.formatter(i, i);"
+        " return t.startsWith('{c|'); })"
+    )
+    assert k >= 0
+    page.evaluate(f"window.ganttChart.dispatchAction({{type: 'showTip', seriesIndex: 0, dataIndex: {k}}})")
+    page.wait_for_timeout(300)
+    texts = page.evaluate(DRAWN)["texts"]
+    assert "关键路径" in texts and any(t.startswith("完成期限：") for t in texts), texts[-8:]
     shot(page, "gantt-01-weihai-year")
 
     # 按季度: a 15-month window from the quarter before today's, quarter bands.
