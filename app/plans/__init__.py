@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("plans", __name__, template_folder="templates")
 
-from app.plans import graph_views, routes  # noqa: E402,F401
+from app.plans import graph_views, notices, routes  # noqa: E402,F401
