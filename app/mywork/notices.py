@@ -73,12 +73,8 @@ def acknowledge_notice(notice_id: int):
 @login_required
 def answer_notice(notice_id: int):
     notice = _load(notice_id)
-    if not notice_review.allowed(notice.state, "answer"):
-        flash(f"该督办单当前为“{notice.state_label}”，无需反馈。", "info")
-        return redirect(_milestone_url(notice))
     form = NoticeReplyForm()
-    if not form.is_submitted():
-        form.version.data = notice.version
+    failed = False
     if form.validate_on_submit():
         if is_stale(form.version, notice):
             db.session.rollback()
@@ -90,8 +86,16 @@ def answer_notice(notice_id: int):
         if error == "stale":
             return render_error(409, STALE_NOTICE)
         flash(error, "error")
-    colour = views([notice], current_user)[0]
-    return render_template("mywork/notice_answer.html", form=form, notice=notice, view=colour)
+        failed = True
+    elif not notice_review.allowed(notice.state, "answer"):
+        flash(f"该督办单当前为“{notice.state_label}”，无需反馈。", "info")
+        return redirect(_milestone_url(notice))
+    if not form.is_submitted():
+        form.version.data = notice.version
+    view = views([notice], current_user)[0]
+    return render_template("mywork/notice_answer.html", form=form, notice=notice, view=view), (
+        400 if form.errors or failed else 200
+    )
 
 
 def _save_answer(notice: Notice, form: NoticeReplyForm) -> str | None:
