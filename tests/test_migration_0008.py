@@ -12,7 +12,8 @@ ROWS = [
     "VALUES (1, 1, '甲市公安局', 'government', :c, :u)",
     "INSERT INTO user (id, username, display_name, password_hash, role, region_id, department_id, active, "
     "created_at, updated_at) VALUES (1, 'u', 'u', 'x', 'department', 1, 1, 1, :c, :u)",
-    "INSERT INTO plan (id, region_id, code, title, period_start, period_end, targets, created_at, updated_at) "
+    "INSERT INTO plan (id, region_id, code, title, period_start, period_end, targets, created_at, "
+    "updated_at) "
     "VALUES (1, 1, 'p', 'p', '2020-01-01', '2022-12-31', '[]', :c, :u)",
     "INSERT INTO plan_node (id, plan_id, key, kind, title, text, position, created_at, updated_at) "
     "VALUES (1, 1, 'n', 'program', 'n', '', 0, :c, :u)",
@@ -38,7 +39,8 @@ def test_existing_notices_get_their_state_and_first_round(tmp_path):
         upgrade()
         with engine.connect() as conn:
             got = conn.execute(text("SELECT id, state, version FROM notice ORDER BY id")).all()
-            rounds = conn.execute(text("SELECT notice_id, number, reply_text, outcome FROM notice_round")).all()
+            query = "SELECT notice_id, number, reply_text, outcome FROM notice_round"
+            rounds = conn.execute(text(query)).all()
         assert got == [(1, "answered", 1), (2, "issued", 1)]
         assert rounds == [(1, 1, "已办", None)]
         downgrade(revision="0007")
