@@ -20,6 +20,8 @@ from app.models import (
     IndicatorValue,
     JobState,
     Milestone,
+    Notice,
+    NoticeRound,
     Plan,
     ProgressReport,
     Region,
@@ -76,6 +78,7 @@ def load_demo() -> list[tuple[str, str, str]]:
             _indicator_values(plan, users)
             _direct_values(plan, users)
             _leaders(plan, users)
+        _notices(users)
         db.session.add(
             AuditEvent(action="demo.load", object_type="Plan", summary="载入演示进度（截至 2021年3月15日）")
         )
@@ -119,6 +122,70 @@ def _leaders(plan: Plan, users: dict[str, User]) -> None:
     db.session.flush()
     for node in plan.roots:
         node.leader_id = leader.id
+
+
+# 督办 on Weihai milestones, one per stage of the loop (交办 → 签收 → 反馈 → 复核 → 办结):
+# (milestone key, department account, issuer, issued, reply due, state, text, answer, review note)
+NOTICES = [
+    (
+        "wh-p03-2020", "wh-industry", "wh-leader", date(2021, 3, 1), date(2021, 3, 12), "answered",
+        "5G 基础设施建设已逾期，请说明未完成的站点数量、原因及完成时间。",
+        "已建成 5G 基站 1,260 个，剩余 140 个因选址协调滞后，预计 4 月底前全部完成。", None,
+    ),
+    (
+        "wh-p38-2020", "wh-housing", "wh-leader", date(2021, 3, 8), date(2021, 3, 19), "acknowledged",
+        "智慧物业综合服务系统逾期未完成，请于答复期限前报送整改计划。", None, None,
+    ),
+    (
+        "wh-p05-2021", "wh-industry", "wh-office", date(2021, 3, 1), date(2021, 3, 10), "issued",
+        "工业互联网建设进度落后序时进度，请说明 2021 年一季度的推进安排。", None, None,
+    ),
+    (
+        "wh-p20-2021", "wh-housing", "wh-office", date(2021, 3, 11), date(2021, 3, 25), "issued",
+        "城市管理系统智慧化升级请明确各子系统的建设单位和上线时间。", None, None,
+    ),
+    (
+        "wh-p10-2020", "wh-office", "wh-leader", date(2021, 2, 22), date(2021, 3, 18), "returned",
+        "2020 年度网络安全等级保护测评未完成，请说明未测评系统清单。",
+        "测评工作正在推进。", "反馈过于笼统：请列出未完成测评的系统名称、责任单位和完成时间。",
+    ),
+]  # fmt: skip
+
+
+def _notices(users: dict[str, User]) -> None:
+    """A few 督办 in different states, so the loop (and its escalations) shows on the demo."""
+    for key, dept_user, issuer, issued, due, state, text, answer, note in NOTICES:
+        m = db.session.scalar(select(Milestone).where(Milestone.key == key))
+        if m is None:
+            continue
+        dept = users[dept_user]
+        notice = Notice(
+            milestone=m,
+            department_id=dept.department_id,
+            issued_by_id=users[issuer].id,
+            text=text,
+            reply_due=due,
+            issued_at=_stamp(issued),
+            state=state,
+        )
+        if state != "issued":
+            notice.acknowledged_at, notice.acknowledged_by_id = _stamp(issued + timedelta(days=1)), dept.id
+        if answer:
+            answered = _stamp(issued + timedelta(days=7))
+            notice.reply_text, notice.replied_by_id, notice.replied_at = answer, dept.id, answered
+            round_ = NoticeRound(number=1, reply_text=answer, replied_by_id=dept.id, replied_at=answered)
+            if state == "returned":
+                reviewed = _stamp(issued + timedelta(days=9))
+                notice.reviewed_at, notice.reviewed_by_id, notice.review_note = (
+                    reviewed,
+                    users[issuer].id,
+                    note,
+                )
+                round_.outcome, round_.review_note = "returned", note
+                round_.reviewed_by_id, round_.reviewed_at = users[issuer].id, reviewed
+            notice.rounds.append(round_)
+        db.session.add(notice)
+        audit.record(None, "demo.notice", notice, f"演示数据：督办单（{notice.state_label}）", milestone=m)
 
 
 def _author(plan: Plan, department_id: int, users: dict[str, User]) -> User:

@@ -84,3 +84,56 @@ def test_demo_loaded_on_the_real_clock_is_known_on_the_demo_date(app):
         assert len(direct) >= 10
         reports = db.session.scalars(select(ProgressReport).where(ProgressReport.state == "approved")).all()
         assert reports and all(r.reviewed_at < cutoff for r in reports)
+
+
+def test_demo_leaders_see_escalations_and_the_notice_loop(app, client):
+    """After the demo's first scan and send, the leading group and the plan office have
+    in-app escalations (the Weihai milestones 74 days overdue, the unanswered and the
+    unacknowledged 督办); the 督办 page shows the loop in its states, 红 first."""
+    from app.models import Notice, Notification, PlanNode
+    from workflows.reminders_scan import scan
+    from workflows.reminders_send import send_pending
+
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context():
+        states = sorted(db.session.scalars(select(Notice.state)))
+        assert states == ["acknowledged", "answered", "issued", "issued", "returned"]
+        late = db.session.scalars(
+            select(Milestone)
+            .join(Plan)
+            .where(
+                Plan.code == "weihai-1313", Milestone.status != "done", Milestone.due_date < date(2021, 3, 1)
+            )
+        ).all()
+        assert len(late) == 8 and {(date(2021, 3, 15) - m.due_date).days for m in late} == {74}
+        leader = db.session.scalar(select(User).where(User.username == "wh-leader"))
+        # wh-leader answers for every top-level node of the Weihai plan, so for these milestones.
+        assert {db.session.get(PlanNode, m.node_id).leader_id for m in late} <= {leader.id, None}
+        scan(date(2021, 3, 15))
+        send_pending()
+        for username in ("wh-leader", "wh-office"):
+            user = db.session.scalar(select(User).where(User.username == username))
+            texts = " ".join(
+                db.session.scalars(select(Notification.text).where(Notification.user_id == user.id))
+            )
+            for m in late:
+                assert f"【督办升级】{m.title}（已逾期 74 天）" in texts, (username, m.title)
+            assert "督办单应于 2021年3月10日 前答复" in texts  # unanswered on its reply date
+            assert "超过一个工作日未签收" in texts  # issued 3/11, not acknowledged
+        zq_leader = db.session.scalar(select(User).where(User.username == "zq-leader"))
+        zq = " ".join(
+            db.session.scalars(select(Notification.text).where(Notification.user_id == zq_leader.id))
+        )
+        assert "威海" not in zq and "5G 基础设施建设" not in zq
+
+    login(client, "wh-leader", "demo-pass-2021")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "【督办升级】" in page and "已逾期 74 天" in page
+    page = client.get("/notices").get_data(as_text=True)
+    # 红: unanswered past 3/10; 黄: reply due 3/18 (sent back) and 3/19; 蓝: answered, and due 3/25.
+    assert "共 5 份：红 1 · 黄 2 · 蓝 2 · 完成 0 · <b>待我复核 1</b>" in page
+    assert page.index("工业互联网建设") < page.index("5G 基础设施建设")  # 红 before 蓝
+    assert "已反馈，待复核" in page and "通过并办结" in page  # wh-leader issued the answered one
+    login(client, "wh-industry", "demo-pass-2021")
+    page = client.get("/my").get_data(as_text=True)
+    assert "待答复的督办单（1）" in page and "签收" in page and "超过答复期限 5 天未答复" in page

@@ -266,7 +266,11 @@ def test_leading_group_notice_answered_by_department(client, app):
     page = client.get("/my").get_data(as_text=True)
     assert "待答复的督办单" in page and "请说明延误原因" in page
     token = csrf_from(client, f"/notices/{notice.id}/answer")
-    client.post(f"/notices/{notice.id}/answer", data={"csrf_token": token, "reply_text": "设备延迟，4月完成"})
+    version = hidden(client, f"/notices/{notice.id}/answer", "version")
+    client.post(
+        f"/notices/{notice.id}/answer",
+        data={"csrf_token": token, "reply_text": "设备延迟，4月完成", "version": version},
+    )
     with app.app_context():
         notice = db.session.get(Notice, notice.id)
         assert notice.reply_text == "设备延迟，4月完成" and notice.replied_at is not None

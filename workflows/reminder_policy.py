@@ -65,6 +65,10 @@ class WorkCalendar:
             day += timedelta(days=1)
         return day  # a calendar with no working day at all: send anyway
 
+    def next_workday(self, day: date) -> date:
+        """The first working day after `day`."""
+        return self.send_day(day + timedelta(days=1))
+
     def slots_sent_between(self, first: date, last: date) -> dict[date, date]:
         """{slot: send day} for every nominal date whose send day is in [first, last]."""
         out = {}
@@ -79,7 +83,7 @@ class WorkCalendar:
 
 @dataclass(frozen=True)
 class Slot:
-    kind: str  # before | due | overdue | escalate_overdue
+    kind: str  # before | due | overdue | escalate_overdue (repeats while overdue)
     slot: date
     days: int  # days before the due date (+) or overdue (-) on the slot
 
@@ -98,9 +102,12 @@ def due_dates_for(policy: Policy, slots: Iterable[date]) -> set[date]:
     out = set()
     for s in slots:
         out.update(s + timedelta(days=d) for d in policy.before_days)
-        out.add(s - timedelta(days=policy.escalate_overdue_days + 1))
         every = policy.overdue_every_days
         out.update(s - timedelta(days=every * n) for n in range(1, OVERDUE_HORIZON_DAYS // every + 1))
+        first_escalation = s - timedelta(days=policy.escalate_overdue_days + 1)
+        out.update(
+            first_escalation - timedelta(days=every * n) for n in range(OVERDUE_HORIZON_DAYS // every + 1)
+        )
     return out
 
 
@@ -116,12 +123,26 @@ def milestone_slots(policy: Policy, due: date, slots: Iterable[date]) -> list[Sl
             late = -ahead
             if late % policy.overdue_every_days == 0 and late <= OVERDUE_HORIZON_DAYS:
                 found.append(Slot("overdue", s, ahead))
-            if late == policy.escalate_overdue_days + 1:
+            if escalates_on(policy, late):
                 found.append(Slot("escalate_overdue", s, ahead))
     return found
 
 
-ESCALATIONS = {"escalate_overdue", "escalate_returned", "escalate_notice"}
+def escalates_on(policy: Policy, late: int) -> bool:
+    """An overdue milestone is escalated when it is first more than escalate_overdue_days
+    late, and again every overdue_every_days while it stays overdue (so a milestone that
+    was already long overdue when reminders started is escalated on the next slot)."""
+    first = policy.escalate_overdue_days + 1
+    return first <= late <= OVERDUE_HORIZON_DAYS and (late - first) % policy.overdue_every_days == 0
+
+
+def unacknowledged_slot(issued_on: date, cal: WorkCalendar) -> date:
+    """A 督办 issued on `issued_on` (local date) must be 签收 by the end of the next working
+    day; still unacknowledged, it is escalated on the working day after that."""
+    return cal.next_workday(cal.next_workday(issued_on))
+
+
+ESCALATIONS = {"escalate_overdue", "escalate_returned", "escalate_notice", "escalate_unacknowledged"}
 KIND_LABELS = {
     "before": "到期前提醒",
     "due": "当日到期",
@@ -129,4 +150,5 @@ KIND_LABELS = {
     "escalate_overdue": "逾期升级",
     "escalate_returned": "退回未重报升级",
     "escalate_notice": "督办未回复升级",
+    "escalate_unacknowledged": "督办未签收升级",
 }

@@ -1,6 +1,10 @@
 """Grouping pending reminder deliveries into messages (step 3 of a send, see
 workflows/reminders_send.py): digests per user and channel, immediate messages,
-and each item once per department chat."""
+and each item once per department chat.
+
+In-app messages are never held: whatever a send finds due for a user goes into the
+站内消息 at once (several items of one run in one message for a digest user); the
+digest hour and the one-digest-a-day rule apply to mail and chat only."""
 
 from __future__ import annotations
 
@@ -169,8 +173,15 @@ def plan_units(now: datetime, today: date, respect_digest: bool, result: Result)
             result.add(row.channel, "cancelled")
             continue
         s = settings[row.recipient_id]
-        # A retry (next_attempt_at set) keeps its own schedule; a first send waits for the digest hour.
-        if respect_digest and s.digest and row.next_attempt_at is None and local_hour < s.digest_hour:
+        # In-app messages go at once (the digest hour is for mail and chat). A retry
+        # (next_attempt_at set) keeps its own schedule; a first send waits for the digest hour.
+        if (
+            respect_digest
+            and row.channel != "in_app"
+            and s.digest
+            and row.next_attempt_at is None
+            and local_hour < s.digest_hour
+        ):
             result.counts["held"] += 1
             continue
         eligible.append(row)
@@ -187,6 +198,9 @@ def plan_units(now: datetime, today: date, respect_digest: bool, result: Result)
             per_department[row.department_id].append(row)
         elif not s.digest:
             units.append(Unit(row.channel, [row.id], user_id=row.recipient_id))
+        elif row.channel == "in_app":
+            # At once, and never held for tomorrow: one message for what this run has.
+            per_user[(row.recipient_id, row.channel)].append(row.id)
         elif (row.recipient_id, row.channel) in had_today and row.next_attempt_at is None:
             result.counts["held"] += 1  # one digest a day: the rest waits for tomorrow's
         else:

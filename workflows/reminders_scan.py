@@ -35,6 +35,7 @@ from app.models import (
     ReminderPolicy,
     User,
 )
+from app.models.notice import AWAITING_DEPARTMENT
 from app.models.plan import milestone_co_department
 from workflows.dbutil import chunks, insert_ignore, upsert
 from workflows.reminder_policy import (
@@ -44,12 +45,14 @@ from workflows.reminder_policy import (
     due_dates_for,
     milestone_slots,
     scan_window,
+    unacknowledged_slot,
 )
 
 log = logging.getLogger(__name__)
 
 STATE_KEY = "reminder_scan"
 IN_CHUNK = 500  # ids / dates per IN (…) list
+ACK_LOOKBACK_DAYS = 40  # a notice issued longer ago than this before a slot cannot escalate on it
 
 
 def load_calendar(first: date, last: date) -> WorkCalendar:
@@ -162,7 +165,7 @@ def _returned_rows(plan, policy, slot_days, people):
 
 
 def _notice_rows(plan, policy, slot_days, people):
-    """督办 notices still unanswered on their reply date."""
+    """督办 notices the department still owes an answer on their reply date."""
     rows = []
     if not policy.escalate_notices:
         return rows
@@ -170,11 +173,37 @@ def _notice_rows(plan, policy, slot_days, people):
         select(Notice, Milestone)
         .join(Milestone)
         .where(
-            Milestone.plan_id == plan.id, Notice.replied_at.is_(None), Notice.reply_due.in_(list(slot_days))
+            Milestone.plan_id == plan.id,
+            Notice.state.in_(AWAITING_DEPARTMENT),
+            Notice.reply_due.in_(list(slot_days)),
         )
     ):
         for uid in people.escalation(plan, m.node_id):
             row = _row(m.id, uid, "escalate_notice", n.reply_due, slot_days[n.reply_due], m.due_date, 0)
+            rows.append({**row, "notice_id": n.id})
+    return rows
+
+
+def _unacknowledged_rows(plan, policy, slot_days, people, cal):
+    """督办 notices still not 签收 a working day after they were issued."""
+    rows = []
+    if not policy.escalate_notices:
+        return rows
+    oldest = min(slot_days) - timedelta(days=ACK_LOOKBACK_DAYS)
+    for n, m in db.session.execute(
+        select(Notice, Milestone)
+        .join(Milestone)
+        .where(
+            Milestone.plan_id == plan.id,
+            Notice.state == "issued",
+            Notice.issued_at >= from_local(datetime.combine(oldest, datetime.min.time())),
+        )
+    ):
+        slot = unacknowledged_slot(local_date(n.issued_at), cal)
+        if slot not in slot_days:
+            continue
+        for uid in people.escalation(plan, m.node_id):
+            row = _row(m.id, uid, "escalate_unacknowledged", slot, slot_days[slot], m.due_date, 0)
             rows.append({**row, "notice_id": n.id})
     return rows
 
@@ -238,7 +267,7 @@ def scan(today: date | None = None) -> dict:
     state = db.session.get(JobState, STATE_KEY)
     last = date.fromisoformat(state.value["day"]) if state and state.value.get("day") else None
     first, last_day = scan_window(last, today)
-    cal = load_calendar(first - timedelta(days=60), last_day + timedelta(days=60))
+    cal = load_calendar(first - timedelta(days=60 + ACK_LOOKBACK_DAYS), last_day + timedelta(days=60))
     slot_days = cal.slots_sent_between(first, last_day)
     rows = []
     if slot_days:
@@ -249,6 +278,7 @@ def scan(today: date | None = None) -> dict:
             rows += _milestone_rows(plan, policy, slot_days, people, today)
             rows += _returned_rows(plan, policy, slot_days, people)
             rows += _notice_rows(plan, policy, slot_days, people)
+            rows += _unacknowledged_rows(plan, policy, slot_days, people, cal)
     inserted = insert_ignore(
         Reminder,
         rows,

@@ -147,14 +147,20 @@ def item_of(reminder: Reminder) -> text.Item:
     if reminder.kind == "escalate_returned" and reminder.report_id:
         report = db.session.get(ProgressReport, reminder.report_id)
         since = local_date(report.reviewed_at) if report and report.reviewed_at else None
-    elif reminder.kind == "escalate_notice" and reminder.notice_id:
+    department = milestone.lead_department.name
+    if reminder.kind in ("escalate_notice", "escalate_unacknowledged") and reminder.notice_id:
         notice = db.session.get(Notice, reminder.notice_id)
-        since = notice.reply_due if notice else None
+        if notice is not None:
+            department = notice.department.name  # the department the notice went to
+            if reminder.kind == "escalate_notice":
+                since = notice.reply_due
+            else:
+                since = local_date(notice.issued_at)
     return text.Item(
         milestone_id=milestone.id,
         title=milestone.title,
         plan_title=milestone.plan.title,
-        department=milestone.lead_department.name,
+        department=department,
         kind=reminder.kind,
         due_date=reminder.due_date,
         since=since,

@@ -21,6 +21,7 @@ from app.models import (
     Reminder,
     ReminderDelivery,
 )
+from app.models.notice import AWAITING_DEPARTMENT
 from workflows import text
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,10 @@ def invalid_reason(reminder: Reminder, report: ProgressReport | None, notice: No
         return f"到期日已调整为 {text.cn_date(milestone.due_date)}"
     if reminder.kind == "escalate_returned" and (report is None or report.state != "returned"):
         return "退回的汇报已重新提交"
-    if reminder.kind == "escalate_notice" and (notice is None or notice.replied_at is not None):
-        return "督办单已答复"
+    if reminder.kind == "escalate_notice" and (notice is None or notice.state not in AWAITING_DEPARTMENT):
+        return "督办单已反馈"
+    if reminder.kind == "escalate_unacknowledged" and (notice is None or notice.state != "issued"):
+        return "督办单已签收"
     return None
 
 

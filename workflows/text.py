@@ -13,7 +13,7 @@ from app.dates import cn_date
 from app.engines.schedule import days_to_due, is_overdue
 
 DIGEST_SUBJECT = "【星途】今日待办提醒（{n} 项）"
-ESCALATION_KINDS = {"escalate_overdue", "escalate_returned", "escalate_notice"}
+ESCALATION_KINDS = {"escalate_overdue", "escalate_returned", "escalate_notice", "escalate_unacknowledged"}
 WECOM_MAX_BYTES = 4096  # WeCom refuses markdown content longer than this (UTF-8 bytes)
 # Every chat message names the system: DingTalk robots guarded by a keyword accept it with "星途".
 MARKDOWN_FOOTER = "> 来自 星途 智慧城市行动计划跟踪系统"
@@ -29,7 +29,8 @@ class Item:
     department: str  # the lead department
     kind: str
     due_date: date
-    since: date | None = None  # escalate_returned: day returned; escalate_notice: reply due
+    # escalate_returned: day returned; escalate_notice: reply due; escalate_unacknowledged: day issued
+    since: date | None = None
 
     @property
     def key(self) -> tuple:
@@ -64,6 +65,8 @@ def short_phrase(item: Item, today: date) -> str:
         return "汇报被退回后未重新提交"
     if item.kind == "escalate_notice":
         return f"督办单应于 {cn_date(item.since)} 前答复"
+    if item.kind == "escalate_unacknowledged":
+        return f"督办单于 {cn_date(item.since)} 交办，超过一个工作日未签收"
     if is_overdue(item.due_date, today):
         return f"已逾期 {-days} 天"
     return "今天到期" if days == 0 else f"还有 {days} 天到期"
@@ -86,6 +89,11 @@ def headline(item: Item, today: date) -> str:
         return (
             f"【督办升级】{item.title} 的督办单应于 {cn_date(item.since)} 前答复，"
             f"至今未答复（{item.department}）"
+        )
+    if item.kind == "escalate_unacknowledged":
+        return (
+            f"【督办升级】{item.title} 的督办单于 {cn_date(item.since)} 交办，"
+            f"超过一个工作日仍未签收（{item.department}）"
         )
     return f"【星途提醒】{item.title} {due_phrase(item.due_date, today)}"
 
@@ -147,7 +155,10 @@ def in_app_text(items: list[Item], today: date) -> str:
     """The notification line: the headline, or the digest subject with the items."""
     if len(items) == 1:
         return headline(items[0], today)
-    parts = [f"{i.title}（{short_phrase(i, today)}）" for i in ordered(items)]
+    parts = [
+        f"{'【督办升级】' if i.kind in ESCALATION_KINDS else ''}{i.title}（{short_phrase(i, today)}）"
+        for i in ordered(items)
+    ]
     return DIGEST_SUBJECT.format(n=len(items)) + "：" + "；".join(parts)
 
 

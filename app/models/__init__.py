@@ -4,7 +4,7 @@ from app.models.audit import AuditEvent
 from app.models.bulletin import Bulletin
 from app.models.forecast import ForecastRun
 from app.models.indicator import Indicator, IndicatorValue
-from app.models.notice import Notice, Notification
+from app.models.notice import Notice, NoticeRound, Notification
 from app.models.org import Department, Region, User
 from app.models.plan import Dependency, Extension, Milestone, Plan, PlanNode
 from app.models.reminder import (
@@ -36,6 +36,7 @@ __all__ = [
     "IndicatorValue",
     "Milestone",
     "Notice",
+    "NoticeRound",
     "Notification",
     "Plan",
     "PlanNode",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.clock import utcnow
 from app.extensions import db
 from app.models.base import TimestampMixin
+from app.models.notice import Notice
 from app.models.org import Department, User
 from app.models.plan import Milestone
 
@@ -63,6 +64,7 @@ class Evidence(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("progress_report.id"), index=True)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"), index=True)  # a 督办 answer's
     milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"), index=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     original_name: Mapped[str] = mapped_column(String(256))
@@ -73,4 +75,5 @@ class Evidence(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     report: Mapped[ProgressReport | None] = relationship(back_populates="evidence")
+    notice: Mapped[Notice | None] = relationship(back_populates="evidence")
     uploaded_by: Mapped[User] = relationship()

@@ -21,10 +21,20 @@ class ReportForm(FlaskForm):
 
 
 class NoticeReplyForm(FlaskForm):
-    reply_text = TextAreaField("答复内容", validators=[DataRequired("请填写答复内容。"), Length(max=5000)])
+    reply_text = TextAreaField(
+        "办理情况（反馈内容）", validators=[DataRequired("请填写反馈内容（办理情况）。"), Length(max=5000)]
+    )
+    files = MultipleFileField("佐证材料（可多选）")
+    version = HiddenField()
 
 
 class EvidenceRemoveForm(FlaskForm):
     """One 删除 button under an evidence file; carries the report's version."""
+
+    version = HiddenField()
+
+
+class NoticeStepForm(FlaskForm):
+    """签收: only the version the button was drawn from (a stale double click answers 409)."""
 
     version = HiddenField()

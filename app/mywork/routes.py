@@ -17,14 +17,14 @@ from app.models import (
     Indicator,
     IndicatorValue,
     Milestone,
-    Notice,
     Notification,
     Plan,
     ProgressReport,
     User,
 )
 from app.mywork import bp
-from app.mywork.forms import EvidenceRemoveForm, NoticeReplyForm, ReportForm
+from app.mywork.forms import EvidenceRemoveForm, ReportForm
+from app.mywork.notices import department_notices
 from app.permissions import ensure
 from app.status import plan_status
 from workflows import review
@@ -44,11 +44,7 @@ def index():
             .options(selectinload(Milestone.co_departments), selectinload(Milestone.lead_department))
             .order_by(Milestone.due_date, Milestone.id)
         ).all()
-        notices = db.session.scalars(
-            select(Notice)
-            .where(Notice.department_id == dept_id, Notice.replied_at.is_(None))
-            .order_by(Notice.reply_due)
-        ).all()
+        notices = department_notices(dept_id)
         returned = db.session.scalars(
             select(ProgressReport)
             .where(ProgressReport.department_id == dept_id, ProgressReport.state == "returned")
@@ -282,41 +278,6 @@ def evidence(evidence_id: int):
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.original_name)
-
-
-@bp.route("/notices/<int:notice_id>/answer", methods=["GET", "POST"])
-@login_required
-def answer_notice(notice_id: int):
-    notice = access.load_notice(current_user, notice_id)
-    ensure(current_user, "answer_notice")
-    if notice.department_id != current_user.department_id:
-        abort(403)
-    form = NoticeReplyForm()
-    if not notice.is_open:
-        flash("该督办单已答复。", "info")
-        return redirect(url_for("plans.milestone", milestone_id=notice.milestone_id))
-    if form.validate_on_submit():
-        notice.reply_text = form.reply_text.data.strip()
-        notice.replied_by_id = current_user.id
-        notice.replied_at = clock.event_time()
-        audit.record(
-            current_user,
-            "notice.answer",
-            notice,
-            f"{current_user.department.name}答复督办单",
-            after={"reply": notice.reply_text},
-        )
-        db.session.add(
-            Notification(
-                user_id=notice.issued_by_id,
-                text=f"{current_user.department.name}已答复督办单：{notice.milestone.title}",
-                link=url_for("plans.milestone", milestone_id=notice.milestone_id),
-            )
-        )
-        db.session.commit()
-        flash("督办答复已提交。", "success")
-        return redirect(url_for("mywork.index"))
-    return render_template("mywork/notice_answer.html", form=form, notice=notice)
 
 
 @bp.route("/notifications")

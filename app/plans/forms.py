@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 
@@ -17,3 +17,10 @@ class DependencyForm(FlaskForm):
         validators=[InputRequired("请填写间隔天数。"), NumberRange(0, 365, "间隔天数应在 0 到 365 之间。")],
     )
     reason = StringField("依据", validators=[Length(max=256)])
+
+
+class NoticeReviewForm(FlaskForm):
+    """复核 a 督办 answer: accept (办结) or send back with a reason."""
+
+    version = HiddenField()
+    note = TextAreaField("复核意见 / 退回原因", validators=[Length(max=2000)])

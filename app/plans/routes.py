@@ -1,4 +1,4 @@
-"""Plan tree, milestone pages and 督办 notices."""
+"""Plan tree and milestone pages (督办 routes: app/plans/notices.py)."""
 
 import io
 from collections import Counter
@@ -8,19 +8,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import access, audit, clock
+from app import access, clock
 from app.engines.schedule import is_overdue
 from app.extensions import db
 from app.models import (
     AuditEvent,
     Dependency,
     Milestone,
-    Notice,
-    Notification,
     Plan,
     PlanNode,
     ProgressReport,
-    User,
 )
 from app.permissions import ensure, has_permission
 from app.planio.excel import plan_to_xlsx
@@ -28,6 +25,7 @@ from app.plans import bp
 from app.plans.dependencies import DependencyRefused, add_dependency, remove_dependency
 from app.plans.forms import DependencyForm, NoticeForm
 from app.plans.graph_data import milestone_neighbourhood
+from app.plans.notices import milestone_notices
 from app.status import plan_status
 from workflows.forecast_recompute import request_recompute
 
@@ -123,9 +121,7 @@ def milestone(milestone_id: int):
         .order_by(ProgressReport.created_at.desc())
     ).all()
     reports = [r for r in reports if r.state != "draft" or r.department_id == current_user.department_id]
-    notices = db.session.scalars(
-        select(Notice).where(Notice.milestone_id == m.id).order_by(Notice.issued_at.desc())
-    ).all()
+    notices = milestone_notices(m, current_user)
     history = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.milestone_id == m.id)
@@ -154,53 +150,6 @@ def milestone(milestone_id: int):
         links=milestone_neighbourhood(current_user, m),
         row=plan_status(m.plan).rows[m.id],
     )
-
-
-@bp.route("/milestones/<int:milestone_id>/notices", methods=["POST"])
-@login_required
-def issue_notice(milestone_id: int):
-    m = access.load_milestone(current_user, milestone_id)
-    ensure(current_user, "issue_notice")
-    form = NoticeForm()
-    allowed = [m.lead_department, *m.co_departments]
-    form.department_id.choices = [(d.id, d.name) for d in allowed]
-    if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
-        return redirect(url_for("plans.milestone", milestone_id=m.id))
-    if form.reply_due.data < clock.today():
-        flash("答复期限不能早于今天。", "error")
-        return redirect(url_for("plans.milestone", milestone_id=m.id))
-    notice = Notice(
-        milestone=m,
-        department_id=form.department_id.data,
-        issued_by_id=current_user.id,
-        text=form.text.data.strip(),
-        reply_due=form.reply_due.data,
-    )
-    db.session.add(notice)
-    department = next(d for d in allowed if d.id == form.department_id.data)
-    audit.record(
-        current_user,
-        "notice.issue",
-        notice,
-        f"向{department.name}发出督办单，答复期限 {notice.reply_due.isoformat()}",
-        after={"text": notice.text, "reply_due": notice.reply_due.isoformat()},
-    )
-    for user in db.session.scalars(
-        select(User).where(User.department_id == department.id, User.active.is_(True))
-    ):
-        db.session.add(
-            Notification(
-                user_id=user.id,
-                text=f"督办：{m.title}（请于{notice.reply_due.month}月{notice.reply_due.day}日前答复）",
-                link=url_for("mywork.answer_notice", notice_id=notice.id),
-            )
-        )
-    db.session.commit()
-    flash("督办单已发出。", "success")
-    return redirect(url_for("plans.milestone", milestone_id=m.id))
 
 
 def _dependency_form(m: Milestone) -> DependencyForm:

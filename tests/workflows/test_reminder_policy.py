@@ -79,3 +79,23 @@ def test_overdue_reminders_follow_the_one_overdue_rule():
         day = due + timedelta(days=offset)
         kinds = {s.kind for s in milestone_slots(p, due, [day])}
         assert bool(kinds & {"overdue", "escalate_overdue"}) == is_overdue(due, day), day
+
+
+def test_overdue_escalation_repeats_while_overdue():
+    from workflows.reminder_policy import escalates_on
+
+    p = Policy()  # first at 15 days late, then every 7 days
+    assert [late for late in range(0, 40) if escalates_on(p, late)] == [15, 22, 29, 36]
+    due = date(2020, 12, 31)
+    slot = date(2021, 3, 12)  # 71 days late
+    assert [s.kind for s in milestone_slots(p, due, [slot])] == ["escalate_overdue"]
+    assert due in due_dates_for(p, [slot])
+
+
+def test_unacknowledged_slot_is_the_working_day_after_the_next():
+    from workflows.reminder_policy import WorkCalendar, unacknowledged_slot
+
+    cal = WorkCalendar()
+    assert unacknowledged_slot(date(2021, 3, 11), cal) == date(2021, 3, 15)  # Thu → (Fri) → Mon
+    assert unacknowledged_slot(date(2021, 3, 8), cal) == date(2021, 3, 10)  # Mon → (Tue) → Wed
+    assert unacknowledged_slot(date(2021, 9, 30), NATIONAL_DAY) == date(2021, 10, 9)  # 10/8, then 调休 Sat

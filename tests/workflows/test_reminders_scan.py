@@ -4,6 +4,7 @@ import threading
 from collections import Counter
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -204,3 +205,70 @@ def test_a_report_returned_late_at_night_counts_from_its_beijing_day(ctx, monkey
         ("leader", date(2021, 3, 20), date(2021, 3, 22)),
         ("office", date(2021, 3, 20), date(2021, 3, 22)),
     ]
+
+
+def _notice(world, state="issued", issued=None, due=date(2021, 3, 31)):
+    from datetime import datetime
+
+    n = Notice(
+        milestone_id=world["m_transport"],
+        department_id=world["transport_dept"],
+        issued_by_id=world["office"],
+        text="请说明进度",
+        reply_due=due,
+        state=state,
+        issued_at=issued or datetime(2021, 3, 11, 2, 0),  # Thursday 10:00 in Beijing
+    )
+    db.session.add(n)
+    db.session.commit()
+    return n
+
+
+def test_a_notice_not_acknowledged_for_a_working_day_escalates(ctx):
+    world = build_world()
+    notice = _notice(world)  # issued Thu 3/11; 签收 due by the end of Fri 3/12
+    scan(date(2021, 3, 12))
+    assert not [k for k in _keys() if k[2] == "escalate_unacknowledged"]
+    scan(date(2021, 3, 15))  # Monday: the working day after
+    rows = db.session.scalars(select(Reminder).where(Reminder.kind == "escalate_unacknowledged")).all()
+    assert {(r.recipient.username, r.slot, r.notice_id) for r in rows} == {
+        ("office", date(2021, 3, 15), notice.id),
+        ("leader", date(2021, 3, 15), notice.id),
+    }
+    assert scan(date(2021, 3, 15))["inserted"] == 0  # once
+
+
+def test_an_acknowledged_notice_does_not_escalate_as_unacknowledged(ctx):
+    world = build_world()
+    _notice(world, state="acknowledged")
+    scan(date(2021, 3, 15))
+    assert not [k for k in _keys() if k[2] == "escalate_unacknowledged"]
+
+
+@pytest.mark.parametrize("state, escalates", [("issued", True), ("acknowledged", True), ("returned", True),
+                                              ("answered", False), ("closed", False)])  # fmt: skip
+def test_the_reply_date_escalation_follows_the_notice_state(ctx, state, escalates):
+    world = build_world()
+    _notice(world, state=state, due=date(2021, 3, 17))
+    scan(date(2021, 3, 17))
+    assert bool([k for k in _keys() if k[2] == "escalate_notice"]) == escalates
+
+
+def test_a_long_overdue_milestone_is_escalated_on_the_next_slot(ctx):
+    """警务云建设 is due 2021-02-28: escalated at 15 days late (3/15), again every 7 days."""
+    world = build_world()
+    scan(date(2021, 3, 15))
+    scan(date(2021, 3, 22))  # 22 days late
+    slots = sorted({k[3] for k in _keys() if k[0] == world["m_late"] and k[2] == "escalate_overdue"})
+    assert slots == [date(2021, 3, 15), date(2021, 3, 22)]
+    # A first scan long after: the milestone 74 days late is escalated within a week's window.
+    m = db.session.get(Milestone, world["m_far"])
+    m.due_date = date(2020, 12, 31)
+    db.session.commit()
+    from app.models import JobState
+
+    db.session.merge(JobState(name="reminder_scan", value={"day": "2021-03-08"}))
+    db.session.commit()
+    scan(date(2021, 3, 15))
+    far = [k for k in _keys() if k[0] == world["m_far"] and k[2] == "escalate_overdue"]
+    assert {k[1] for k in far} == {"office", "leader"} and {k[3] for k in far} == {date(2021, 3, 12)}

@@ -459,20 +459,40 @@ def test_immediate_user_gets_one_message_per_reminder(world):
 
 
 def test_digest_waits_for_the_hour_and_comes_once_a_day(world):
-    _three_items(world, channels=("in_app",))
+    """The digest rule is for mail and chat: mail waits for the hour, then one a day."""
+    _three_items(world, channels=("email",))
     early = datetime(2021, 3, 14, 23, 30)  # 07:30 in Beijing on 15 March
     counts = send_pending(now=early)
-    assert counts["held"] == 3 and count(Notification) == 0
+    assert counts["held"] == 3 and count(OutboxMessage) == 0
     send_pending(now=datetime(2021, 3, 15, 0, 0))  # 08:00
-    assert count(Notification) == 1
+    assert count(OutboxMessage) == 1
 
-    late = remind(world, milestone="m_transport", channels=("in_app",))
+    late = remind(world, milestone="m_transport", channels=("email",))
     counts = send_pending(now=datetime(2021, 3, 15, 2, 0))  # 10:00: today's digest already went
-    assert counts["held"] == 1 and count(Notification) == 1
+    assert counts["held"] == 1 and count(OutboxMessage) == 1
     send_pending(now=datetime(2021, 3, 15, 23, 0))  # 07:00 next day: before the hour
-    assert count(Notification) == 1
+    assert count(OutboxMessage) == 1
     send_pending(now=datetime(2021, 3, 16, 0, 5))  # 08:05 next day
+    assert count(OutboxMessage) == 2 and delivery(late, "email").status == "sent"
+
+
+def test_in_app_messages_never_wait_for_the_digest(world):
+    """A digest user's 站内消息 arrive at once, before the digest hour and again later the
+    same day; the mail of the same reminders still waits for the hour."""
+    first = _three_items(world, channels=("in_app", "email"))
+    counts = send_pending(now=datetime(2021, 3, 14, 23, 30))  # 07:30 in Beijing
+    assert count(Notification) == 1 and counts["in_app"]["sent"] == 3
+    assert {delivery(r, "in_app").status for r in first} == {"sent"}
+    assert counts["held"] == 3 and count(OutboxMessage) == 0
+    note = db.session.scalar(select(Notification))
+    assert note.text.startswith("【星途】今日待办提醒（3 项）：")
+
+    send_pending(now=datetime(2021, 3, 15, 0, 30))  # 08:30: the day's mail digest
+    assert count(OutboxMessage) == 1 and count(Notification) == 1  # no second in-app copy
+    late = remind(world, milestone="m_transport", channels=("in_app", "email"))
+    counts = send_pending(now=datetime(2021, 3, 15, 2, 0))  # 10:00: after today's mail digest
     assert count(Notification) == 2 and delivery(late, "in_app").status == "sent"
+    assert delivery(late, "email").status == "pending" and counts["held"] == 1  # mail: one a day
 
 
 def test_send_now_ignores_the_digest_hour(world):
@@ -612,11 +632,11 @@ def test_escalations_stop_when_answered(world):
     returned = remind(world, user="leader", milestone="m_late", kind="escalate_returned", report_id=report.id)
     noticed = remind(world, user="leader", milestone="m_late", kind="escalate_notice", notice_id=notice.id)
     report.state = "submitted"
-    notice.replied_at = datetime(2021, 3, 14, 1, 0)
+    notice.state, notice.replied_at = "answered", datetime(2021, 3, 14, 1, 0)
     db.session.commit()
     send_pending(now=NOW)
     assert db.session.get(Reminder, returned).cancelled_reason == "退回的汇报已重新提交"
-    assert db.session.get(Reminder, noticed).cancelled_reason == "督办单已答复"
+    assert db.session.get(Reminder, noticed).cancelled_reason == "督办单已反馈"
     assert count(Notification) == 0
 
 
