@@ -64,8 +64,18 @@ def world(app):
             dependency=d.id,
             indicator=ind.id,
             indicator_value=value.id,
+            bulletin=_bulletin(r.milestone.plan_id),
         )
         return w
+
+
+def _bulletin(plan_id):
+    from app.models import Bulletin
+
+    b = Bulletin(plan_id=plan_id, kind="on_demand", week=w_date(), as_of=w_date(), data={})
+    db.session.add(b)
+    db.session.commit()
+    return b.id
 
 
 def w_date():
@@ -99,6 +109,7 @@ def object_urls(w):
         ("POST", f"/notices/{w['notice']}/acknowledge"),
         ("POST", f"/notices/{w['notice']}/accept"),
         ("POST", f"/notices/{w['notice']}/return"),
+        ("POST", f"/reports/{r}/evidence/{w['evidence']}/delete"),
         ("GET", f"/indicators/{w['indicator']}"),
         ("POST", f"/indicators/{w['indicator']}/values"),
         ("POST", f"/indicator-values/{w['indicator_value']}/approve"),
@@ -106,9 +117,14 @@ def object_urls(w):
     ]
 
 
+def region_urls(w):
+    """Routes naming a plan-wide object: every user of the plan's region may reach some."""
+    return [("GET", f"/bulletins/{w['bulletin']}"), ("GET", f"/bulletins/{w['bulletin']}.xlsx")]
+
+
 def test_every_object_route_is_listed(app, world):
     """Guard: a new route with an object id must join the table above."""
-    listed = {re.sub(r"/\d+", "/*", url) for _, url in object_urls(world)}
+    listed = {re.sub(r"/\d+", "/*", url) for _, url in object_urls(world) + region_urls(world)}
     for rule in app.url_map.iter_rules():
         if "<int:" in rule.rule and not rule.rule.startswith("/admin"):
             assert re.sub(r"/<int:\w+>", "/*", rule.rule) in listed, rule.rule
@@ -140,6 +156,35 @@ def test_outsiders_get_404(client, world, username):
     with client.application.app_context():
         assert db.session.get(IndicatorValue, world["indicator_value"]).state == "submitted"
         assert db.session.scalar(db.select(db.func.count(IndicatorValue.id))) == 1
+
+
+@pytest.mark.parametrize("username", ["other", "other_office"])
+def test_other_region_learns_nothing_on_every_plan_route(app, client, world, username):
+    """Every route keyed by a plan code or a plan-wide object refuses another region exactly
+    as it refuses a plan that does not exist: 404, or 403 for a role that may not use the
+    route at all (a department on plan-wide pages)."""
+    login(client, username)
+    token = csrf_from(client, "/notifications")
+
+    def ask(method, url):
+        if method == "GET":
+            return client.get(url).status_code
+        return client.post(url, data={"csrf_token": token}).status_code
+
+    urls = [(m, u, None) for m, u in region_urls(world)]
+    for rule in app.url_map.iter_rules():
+        if "<code>" in rule.rule and "<int:" not in rule.rule:
+            url = rule.rule.replace("<code>", "plan-a")
+            missing = rule.rule.replace("<code>", "no-such-plan")
+            urls += [(m, url, missing) for m in ("GET", "POST") if m in rule.methods]
+    assert len(urls) > 20
+    for method, url, missing in urls:
+        status = ask(method, url)
+        assert status in (403, 404), (username, method, url, status)
+        if username == "other_office" or missing is None:
+            assert status == 404, (username, method, url, status)
+        else:
+            assert status == ask(method, missing), (username, method, url, status)
 
 
 def test_other_region_plan_is_404(client, world):
