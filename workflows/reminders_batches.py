@@ -50,6 +50,8 @@ class Settings:
 @dataclass
 class Result:
     counts: dict = field(default_factory=lambda: {"cancelled": 0, "expired": 0, "held": 0})
+    # {plan id: {milestone id: 三色 Status}}, computed once per plan in a send run.
+    statuses: dict = field(default_factory=dict)
 
     def add(self, channel: str, outcome: str, n: int = 1) -> None:
         per = self.counts.setdefault(

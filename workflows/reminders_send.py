@@ -47,6 +47,7 @@ from app.models import (
     ReminderDelivery,
     User,
 )
+from app.status import plan_status
 from workflows import channels, text
 from workflows.queue import enqueue_quietly
 from workflows.reminders_batches import Result, Unit, plan_units
@@ -141,8 +142,17 @@ def _claimed_rows(token: str) -> list[ReminderDelivery]:
     )
 
 
-def item_of(reminder: Reminder) -> text.Item:
+def status_of(milestone: Milestone, cache: dict):
+    """The milestone's 三色 status now (the pages' rule), one plan_status per plan and run."""
+    if milestone.plan_id not in cache:
+        rows = plan_status(milestone.plan).rows
+        cache[milestone.plan_id] = {mid: row.status for mid, row in rows.items()}
+    return cache[milestone.plan_id].get(milestone.id)
+
+
+def item_of(reminder: Reminder, cache: dict | None = None) -> text.Item:
     milestone = reminder.milestone
+    st = status_of(milestone, cache if cache is not None else {})
     since = None
     if reminder.kind == "escalate_returned" and reminder.report_id:
         report = db.session.get(ProgressReport, reminder.report_id)
@@ -164,13 +174,15 @@ def item_of(reminder: Reminder) -> text.Item:
         kind=reminder.kind,
         due_date=reminder.due_date,
         since=since,
+        colour=st.label if st is not None else "",
+        why="；".join(st.reasons) if st is not None else "",
     )
 
 
-def _items(rows: list[ReminderDelivery]) -> list[text.Item]:
+def _items(rows: list[ReminderDelivery], result: Result) -> list[text.Item]:
     seen, items = set(), []
     for row in rows:
-        item = item_of(row.reminder)
+        item = item_of(row.reminder, result.statuses)
         if item.key not in seen:
             seen.add(item.key)
             items.append(item)
@@ -199,7 +211,7 @@ def send_unit(unit: Unit, now: datetime, today: date, result: Result) -> None:
             result.add("webhook", "sent", len(rows))
             db.session.commit()
             return
-        message = _message(unit, rows, today, config)
+        message = _message(unit, rows, today, config, result)
         if unit.channel == "email":
             target = channels.send_smtp(
                 config, recipient.email, message.subject, message.body, _message_id(token, config), now
@@ -235,7 +247,7 @@ def send_unit(unit: Unit, now: datetime, today: date, result: Result) -> None:
 def _send_in_database(unit: Unit, rows, token: str, now: datetime, today: date, result: Result) -> None:
     """In-app and outbox mail: claim, message and "sent" commit together (exactly once)."""
     recipient = rows[0].reminder.recipient
-    items = _items(rows)
+    items = _items(rows, result)
     outbox = None
     if unit.channel == "in_app":
         link = items[0].path if len(items) == 1 or recipient.department_id is None else "/my"
@@ -246,7 +258,7 @@ def _send_in_database(unit: Unit, rows, token: str, now: datetime, today: date, 
         db.session.commit()
         return
     else:
-        message = _message(unit, rows, today, current_app.config)
+        message = _message(unit, rows, today, current_app.config, result)
         outbox = channels.add_outbox(
             recipient.id, recipient.email, message.subject, message.body, "outbox", token
         )
@@ -262,8 +274,8 @@ def _send_in_database(unit: Unit, rows, token: str, now: datetime, today: date, 
         )
 
 
-def _message(unit: Unit, rows, today: date, config) -> text.Message:
-    items = _items(rows)
+def _message(unit: Unit, rows, today: date, config, result: Result) -> text.Message:
+    items = _items(rows, result)
     recipient = rows[0].reminder.recipient
     base_url = config.get("MAIL_BASE_URL") or ""
     if unit.channel == "webhook":

@@ -14,6 +14,7 @@ from app.engines.schedule import days_to_due, is_overdue
 
 DIGEST_SUBJECT = "【星途】今日待办提醒（{n} 项）"
 ESCALATION_KINDS = {"escalate_overdue", "escalate_returned", "escalate_notice", "escalate_unacknowledged"}
+ESCALATION_TAG = "【督办升级】"
 WECOM_MAX_BYTES = 4096  # WeCom refuses markdown content longer than this (UTF-8 bytes)
 # Every chat message names the system: DingTalk robots guarded by a keyword accept it with "星途".
 MARKDOWN_FOOTER = "> 来自 星途 智慧城市行动计划跟踪系统"
@@ -31,6 +32,12 @@ class Item:
     due_date: date
     # escalate_returned: day returned; escalate_notice: reply due; escalate_unacknowledged: day issued
     since: date | None = None
+    colour: str = ""  # the milestone's 三色 label when sent (红/黄/蓝/完成), the pages' rule
+    why: str = ""  # its reasons
+
+    @property
+    def colour_tag(self) -> str:
+        return f"〔{self.colour}〕" if self.colour in ("红", "黄") else ""
 
     @property
     def key(self) -> tuple:
@@ -103,12 +110,15 @@ def _url(path: str, base_url: str) -> str:
 
 
 def _details(item: Item) -> list[tuple[str, str]]:
-    return [
+    rows = [
         ("计划", item.plan_title),
         ("里程碑", item.title),
         ("牵头部门", item.department),
         ("到期日", cn_date(item.due_date)),
     ]
+    if item.colour:
+        rows.append(("三色状态", f"{item.colour}{'（' + item.why + '）' if item.why else ''}"))
+    return rows
 
 
 def single(item: Item, today: date, greeting: str, base_url: str = "") -> Message:
@@ -121,6 +131,10 @@ def single(item: Item, today: date, greeting: str, base_url: str = "") -> Messag
     md += [f"- {label}：{value}" for label, value in _details(item)]
     md += ["", f"[查看详情]({_url(item.path, base_url)})", "", MARKDOWN_FOOTER]
     return Message(subject=subject, body="\n".join(lines), markdown="\n".join(md), link=item.path)
+
+
+def _tags(item: Item) -> str:
+    return (ESCALATION_TAG if item.kind in ESCALATION_KINDS else "") + item.colour_tag
 
 
 def ordered(items: list[Item]) -> list[Item]:
@@ -136,7 +150,7 @@ def digest(items: list[Item], today: date, greeting: str, base_url: str = "", li
     lines = [f"{greeting}，您好：", "", f"截至 {cn_date(today)}，您有 {len(items)} 项待办提醒：", ""]
     md = [f"#### {subject}", ""]
     for n, item in enumerate(items, 1):
-        tag = "【督办升级】" if item.kind in ESCALATION_KINDS else ""
+        tag = _tags(item)
         lines.append(
             f"{n}. {tag}{item.plan_title} / {item.title}（到期日 {cn_date(item.due_date)}，"
             f"{short_phrase(item, today)}）"
@@ -155,10 +169,7 @@ def in_app_text(items: list[Item], today: date) -> str:
     """The notification line: the headline, or the digest subject with the items."""
     if len(items) == 1:
         return headline(items[0], today)
-    parts = [
-        f"{'【督办升级】' if i.kind in ESCALATION_KINDS else ''}{i.title}（{short_phrase(i, today)}）"
-        for i in ordered(items)
-    ]
+    parts = [f"{_tags(i)}{i.title}（{short_phrase(i, today)}）" for i in ordered(items)]
     return DIGEST_SUBJECT.format(n=len(items)) + "：" + "；".join(parts)
 
 

@@ -174,6 +174,8 @@ def test_in_app_and_outbox_mail_without_smtp(world, mail_settings):
     assert (mail.transport, mail.to_address) == ("outbox", "police@example.gov.cn")
     assert mail.user_id == world["police"]
     assert mail.subject == note.text and "甲市行动计划" in mail.body and "police，您好" in mail.body
+    # The milestone's 三色 status as the pages show it (behind its 序时进度 since 2021-02-28).
+    assert "三色状态：黄（进度 0%，落后序时进度 60%）" in mail.body
     log = mail_settings.read_text(encoding="utf-8")
     assert "To: police@example.gov.cn" in log and note.text in log
 
@@ -431,12 +433,13 @@ def test_digest_user_gets_one_message_per_channel(world):
     assert [counts[c]["sent"] for c in ("in_app", "email", "webhook")] == [3, 3, 3]
     note = db.session.scalar(select(Notification))
     assert note.text.startswith("【星途】今日待办提醒（3 项）：") and note.link == "/my"
-    assert "警务云建设（已逾期 15 天）" in note.text
+    assert "〔红〕警务云建设（已逾期 15 天）" in note.text
     mail = db.session.scalar(select(OutboxMessage))
     assert mail.subject == "【星途】今日待办提醒（3 项）"
     for title in ("视频平台升级", "警务云建设", "警航一体化"):
         assert f"甲市行动计划 / {title}" in mail.body
     assert "到期日 2021年2月28日，已逾期 15 天" in mail.body
+    assert "〔红〕甲市行动计划 / 警务云建设" in mail.body and "〔黄〕甲市行动计划 / 视频平台升级" in mail.body
     assert "到期日 2021年12月31日" in mail.body
     markdown = server.requests[0].json["markdown"]
     assert markdown["title"] == "【星途】今日待办提醒（3 项）" and markdown["text"].count("/milestones/") == 3
