@@ -40,6 +40,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.dashboard import bp as dashboard_bp
     from app.indicators import bp as indicators_bp
     from app.mywork import bp as mywork_bp
     from app.notify import bp as notify_bp
@@ -55,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(stars_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notify_bp)
+    app.register_blueprint(dashboard_bp)
 
 
 def register_templating(app: Flask) -> None:
