@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from app import access, clock
 from app.dashboard import bp, counts, exceptions, province
 from app.dashboard.export import province_xlsx
+from app.dashboard.pending import review_counts
 from app.dashboard.runs import change, headline, run_known_on
 from app.engines import status as rules
 from app.errors import render_error
@@ -70,6 +71,7 @@ def plan(code: str):
         node_rows=counts.node_rows(ps),
         department_rows=counts.department_rows(ps),
         can_act=has_permission(current_user, "issue_notice"),
+        pending=review_counts(current_user) if has_permission(current_user, "review") else None,
     )
 
 

@@ -113,6 +113,18 @@ def test_nav_links_per_role(demo, client):
     assert client.get(f"/plans/{WH}").status_code == 200
 
 
+def test_plan_office_sees_what_waits_for_review(demo, client):
+    page = parse(_login(client, "wh-office").get_data(as_text=True))
+    queue = client.get("/review").get_data(as_text=True)
+    reports = re.search(r"待审核的进展汇报（(\d+)）", queue).group(1)
+    values = re.search(r"待审核指标值（(\d+)）", queue).group(1)
+    link = page.one("pending-review").find("a")
+    assert link["href"] == "/review"
+    assert link.norm_text() == f"待审核：{reports} 份进展汇报、{values} 个指标值 →"
+    _login(client, "wh-leader")  # the leading group does not review
+    assert _page(client, f"/plans/{WH}/dashboard").by_testid("pending-review") == []
+
+
 def test_region_with_several_plans_chooses(demo, app, client):
     with app.app_context():
         other = Plan(
