@@ -82,10 +82,29 @@ def load_demo() -> list[tuple[str, str, str]]:
         db.session.add(
             AuditEvent(action="demo.load", object_type="Plan", summary="载入演示进度（截至 2021年3月15日）")
         )
+        _earlier_forecasts()
         from workflows.bulletins import issue_demo
 
         issue_demo(DEMO_AS_OF)  # the week's 周报通报 (with each plan's forecast on the demo date)
     return [(u.username, DEMO_PASSWORD, u.role_label) for u in users.values()]
+
+
+HISTORY_DAYS = (30, 7)  # the dashboards compare with a month and a week before the demo date
+
+
+def _earlier_forecasts() -> None:
+    """The star forecasts the recompute job would have stored 30 and 7 days before the demo
+    date, each built only from what was known by its date (app.forecasting.state and
+    known: approvals reviewed and values entered by then), so "since last week / last
+    month" on the dashboards compares with real earlier runs. Stored before the current
+    run (`flask demo load` stores that next), so the current one stays the latest.
+    Commits: store_snapshot is a job boundary."""
+    from app.forecasting.snapshot import store_snapshot
+
+    plans = db.session.scalars(select(Plan).where(Plan.standard_code.is_not(None)).order_by(Plan.id)).all()
+    for plan in plans:
+        for days in HISTORY_DAYS:
+            store_snapshot(plan, DEMO_AS_OF - timedelta(days=days))
 
 
 def _accounts() -> dict[str, User]:

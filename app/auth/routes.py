@@ -12,12 +12,15 @@ from app.models import User
 
 
 def home_for(user) -> str:
+    """The first page after log-in: the leading group and the plan office their plan's
+    驾驶舱 (a choice when the region has several plans), the province every area side by
+    side, a department its own work."""
     if user.role == "admin":
         return url_for("admin.users")
-    if user.role in ("leading_group", "province"):
-        return url_for("plans.index")
-    if user.role == "plan_office":
-        return url_for("review.queue")
+    if user.role == "province":
+        return url_for("dashboard.province_view")
+    if user.role in ("leading_group", "plan_office"):
+        return url_for("dashboard.home")
     return url_for("mywork.index")
 
 

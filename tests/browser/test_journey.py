@@ -45,7 +45,8 @@ def test_report_and_approve_in_chromium(app, live_server, browser, shot, tmp_pat
     expect(page.get_by_role("link", name="验收报告.pdf")).to_be_visible()
     _logout(page)
 
-    _login(page, live_server, "office")
+    _login(page, live_server, "office")  # lands on its plan's 驾驶舱, which says what waits
+    page.get_by_test_id("pending-review").get_by_role("link").click()
     expect(page.get_by_role("heading", name="待审核的进展汇报（1）")).to_be_visible()
     page.get_by_role("link", name="视频平台升级").click()
     shot(page, "03-review")

@@ -1,0 +1,127 @@
+"""Routes of the 驾驶舱 (plan dashboard), the lists behind its counts, and the province view.
+
+All read-only (GET): plans through access.load_viewable_plan (403 without a plan-viewing
+permission, 404 outside the user's region); the province view needs view_all.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from flask import abort, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from app import access, clock
+from app.dashboard import bp, counts, exceptions, province
+from app.dashboard.export import province_xlsx
+from app.dashboard.pending import review_counts
+from app.dashboard.runs import change, headline, run_known_on
+from app.engines import status as rules
+from app.errors import render_error
+from app.permissions import has_permission, require
+from app.stars.present import prob, star_text
+from app.status import plan_status
+
+WEEK_DAYS = 7
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.context_processor
+def helpers():
+    return {
+        "prob": prob,
+        "star_text": star_text,
+        "colour_labels": rules.LABELS,
+        "colour_meanings": rules.MEANINGS,
+        "colours": rules.ORDER,
+    }
+
+
+@bp.route("/dashboard")
+@login_required
+def home():
+    """The user's plan dashboard: straight to it when the region has one plan, else a choice."""
+    if not access.can_view_plans(current_user):
+        abort(403)
+    plans = province.visible_plans(access.plan_filter(current_user))
+    if len(plans) == 1:
+        return redirect(url_for("dashboard.plan", code=plans[0].code))
+    today = clock.today()
+    return render_template("dashboard/choose.html", rows=province.area_rows(plans, today))
+
+
+@bp.route("/plans/<code>/dashboard")
+@login_required
+def plan(code: str):
+    plan = access.load_viewable_plan(current_user, code)
+    today = clock.today()
+    ps = plan_status(plan, today)
+    now = headline(ps.run)
+    week_day = today - timedelta(days=WEEK_DAYS)
+    return render_template(
+        "dashboard/plan.html",
+        plan=plan,
+        ps=ps,
+        now=now,
+        week=change(now, headline(run_known_on(plan.id, week_day))),
+        week_day=week_day,
+        red=exceptions.red(ps),
+        yellow=exceptions.yellow(ps),
+        node_rows=counts.node_rows(ps),
+        department_rows=counts.department_rows(ps),
+        can_act=has_permission(current_user, "issue_notice"),
+        pending=review_counts(current_user) if has_permission(current_user, "review") else None,
+    )
+
+
+@bp.route("/plans/<code>/dashboard/list")
+@login_required
+def items(code: str):
+    plan = access.load_viewable_plan(current_user, code)
+    ps = plan_status(plan, clock.today())
+    try:
+        f = counts.parse_filter(ps, request.args)
+    except counts.BadFilter as exc:
+        return render_error(400, str(exc))
+    rows = exceptions.shape(ps.select(f.colour, f.node_id, f.department_id))
+    return render_template(
+        "dashboard/list.html",
+        plan=plan,
+        ps=ps,
+        f=f,
+        title=counts.describe(ps, f),
+        rows=rows,
+        can_act=has_permission(current_user, "issue_notice"),
+    )
+
+
+def _province_rows():
+    today = clock.today()
+    rows = province.area_rows(province.visible_plans(access.plan_filter(current_user)), today)
+    return today, rows
+
+
+@bp.route("/province")
+@require("view_all")
+def province_view():
+    today, rows = _province_rows()
+    rows, key, direction = province.sort_rows(rows, request.args.get("sort"), request.args.get("dir"))
+    return render_template(
+        "dashboard/province.html",
+        rows=rows,
+        sort=key,
+        direction=direction,
+        columns=province.COLUMNS,
+        trend_day=today - timedelta(days=province.TREND_DAYS),
+    )
+
+
+@bp.route("/province.xlsx")
+@require("view_all")
+def province_export():
+    today, rows = _province_rows()
+    rows, _, _ = province.sort_rows(rows, request.args.get("sort"), request.args.get("dir"))
+    data = province_xlsx(rows, today)
+    name = f"province-{today.isoformat()}.xlsx"
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
