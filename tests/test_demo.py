@@ -117,7 +117,7 @@ def test_demo_leaders_see_escalations_and_the_notice_loop(app, client):
                 db.session.scalars(select(Notification.text).where(Notification.user_id == user.id))
             )
             for m in late:
-                assert f"【督办升级】{m.title}（已逾期 74 天）" in texts, (username, m.title)
+                assert f"【督办升级】〔红〕{m.title}（已逾期 74 天）" in texts, (username, m.title)
             assert "督办单应于 2021年3月10日 前答复" in texts  # unanswered on its reply date
             assert "超过一个工作日未签收" in texts  # issued 3/11, not acknowledged
         zq_leader = db.session.scalar(select(User).where(User.username == "zq-leader"))

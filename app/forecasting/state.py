@@ -68,11 +68,13 @@ def _iso(day):
 
 
 def plan_milestones(plan: Plan) -> list[Milestone]:
+    """In a fixed order (by id), so that granting an extension changes the dates a forecast
+    reads but not which random draws each milestone gets."""
     return db.session.scalars(
         select(Milestone)
         .where(Milestone.plan_id == plan.id)
         .options(selectinload(Milestone.lead_department), selectinload(Milestone.indicators))
-        .order_by(Milestone.due_date, Milestone.id)
+        .order_by(Milestone.id)
     ).all()
 
 
