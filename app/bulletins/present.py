@@ -3,13 +3,12 @@ they agree): rates as 83%（5/6）, probabilities as the 星级测算 page write
 
 from __future__ import annotations
 
+from flask import url_for
+
 from app.engines.status import LABELS
 from app.stars.present import prob
 
-__all__ = ["prob", "rate_text", "share", "signed", "colour_label", "DASHBOARD_LIST"]
-
-# The dashboard's filtered list (app/dashboard, built elsewhere): linked by URL.
-DASHBOARD_LIST = "/plans/{code}/dashboard/list?department={department}&colour={colour}"
+__all__ = ["prob", "rate_text", "share", "signed", "colour_label"]
 
 
 def rate_text(rate) -> str:
@@ -42,4 +41,5 @@ def colour_label(colour) -> str:
 
 
 def dashboard_link(code: str, department_id: int, colour: str) -> str:
-    return DASHBOARD_LIST.format(code=code, department=department_id, colour=colour)
+    """The dashboard's list behind one count (the same rows the count counts)."""
+    return url_for("dashboard.items", code=code, department=department_id, colour=colour)

@@ -1,6 +1,5 @@
 """The 三色 status of a plan read from the database, and the pages that show it."""
 
-import re
 from datetime import date
 
 import pytest
@@ -10,6 +9,7 @@ from app.extensions import db
 from app.models import ForecastRun, Milestone, Notice, Plan, ProgressReport, ReminderPolicy
 from app.status import plan_status
 from tests.conftest import csrf_from, hidden, login
+from tests.dashboard.html import parse
 from tests.factories import build_world
 
 
@@ -105,14 +105,20 @@ def test_forecast_late_returned_and_notice(app, world):
 
 def test_pages_show_the_colours_and_the_policy_sets_the_thresholds(app, client, world):
     login(client, "office")
-    page = client.get("/plans/plan-a").get_data(as_text=True)
-    summary = page.split('data-testid="plan-tricolour"')[1].split("</section>")[0]
-    assert re.findall(r"tri-(red|yellow|blue|done)\">\S+ (\d+)", summary) == [
-        ("red", "1"),
-        ("yellow", "2"),
-        ("blue", "1"),
-        ("done", "0"),
+    page = parse(client.get("/plans/plan-a").get_data(as_text=True))
+    summary = page.one("plan-tricolour")
+    assert [c.norm_text() for c in summary.iter() if c.get("data-colour")] == [
+        "红 1",
+        "黄 2",
+        "蓝 1",
     ]
+    assert "完成 0" in summary.norm_text()
+    # Every count on the tree (plan and nodes) links to the dashboard's list of that many rows.
+    links = [a for a in page.find_all("a") if a.get("data-colour") and "/dashboard/list" in a["href"]]
+    assert len(links) == 6  # 3 colours for the plan, 3 for its one node
+    for a in links:
+        listed = parse(client.get(a["href"]).get_data(as_text=True))
+        assert len(listed.find_all("tr", data_testid="item")) == int(a.norm_text().split()[1]), a["href"]
     milestone = client.get(f"/milestones/{world['m_police']}").get_data(as_text=True)
     assert "落后序时进度 60%" in milestone and "序时进度 60%（自 2021年2月28日 起算）" in milestone
 
