@@ -53,7 +53,7 @@ def submit_value(
         user,
         "indicator_value.submit",
         row,
-        f"{who}提交指标“{ind.name}”的数值：{shown}（截至 {as_of.isoformat()}）",
+        f"{who}提交指标“{ind.name}”的数值：{shown}（截至 {cn_date(as_of)}）",
         after={"state": "submitted", "value": value, "as_of": as_of.isoformat()},
     )
     return row
@@ -69,7 +69,7 @@ def approve_value(row: IndicatorValue, reviewer) -> None:
         reviewer,
         "indicator_value.approve",
         row,
-        f"确认指标“{row.indicator.name}”的数值（截至 {row.as_of.isoformat()}）",
+        f"确认指标“{row.indicator.name}”的数值（截至 {cn_date(row.as_of)}）",
         before={"state": "submitted"},
         after={"state": "approved"},
     )
@@ -92,7 +92,7 @@ def return_value(row: IndicatorValue, reviewer, reason: str) -> None:
         reviewer,
         "indicator_value.return",
         row,
-        f"退回指标“{row.indicator.name}”的数值（截至 {row.as_of.isoformat()}）：{reason}",
+        f"退回指标“{row.indicator.name}”的数值（截至 {cn_date(row.as_of)}）：{reason}",
         before={"state": "submitted"},
         after={"state": "returned", "reason": reason},
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app import audit, clock
+from app.dates import cn_date
 from app.extensions import db
 from app.models import Department, Milestone, Notice, NoticeRound, Notification, Plan, User
 from app.models.notice import NOTICE_STATES
@@ -113,7 +114,7 @@ def issue(milestone: Milestone, department: Department, user: User, text: str, r
         user,
         "notice.issue",
         notice,
-        f"向{department.name}发出督办单，答复期限 {reply_due.isoformat()}",
+        f"向{department.name}发出督办单，答复期限 {cn_date(reply_due)}",
         after={"state": "issued", "text": text, "reply_due": reply_due.isoformat()},
     )
     _tell(

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import clock
+from app.dates import cn_date
 from app.engines.scoring import explain
 from app.engines.standards import load_standard, max_points
 from app.extensions import db
@@ -148,11 +149,9 @@ def check_kind(kind: str | None) -> str:
 def check_as_of(plan: Plan, as_of: date, today: date | None = None) -> date:
     today = today or clock.today()
     if as_of > today:
-        raise PackError(
-            f"数据截至日期不能晚于今天（{today.isoformat()}）：{as_of.isoformat()} 的数值尚不可知。"
-        )
+        raise PackError(f"数据截至日期不能晚于今天（{cn_date(today)}）：{cn_date(as_of)} 的数值尚不可知。")
     if as_of < plan.period_start:
-        raise PackError(f"数据截至日期不能早于计划开始日期（{plan.period_start.isoformat()}）。")
+        raise PackError(f"数据截至日期不能早于计划开始日期（{cn_date(plan.period_start)}）。")
     return as_of
 
 

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from app.dates import to_local
+from app.dates import cn_date, to_local
 from app.stars.present import number_text, star_text, value_text
 from workflows.selfassess import Pack
 
@@ -120,7 +120,7 @@ def layout(pack: Pack) -> Layout:
 
 def _state_text(m) -> str:
     if m.state == "done":
-        return f"已完成（{m.finished.isoformat()}）" if m.finished else "已完成"
+        return f"已完成（{cn_date(m.finished)}）" if m.finished else "已完成"
     return f"{m.state_label}（{m.percent}%）"
 
 
@@ -194,7 +194,7 @@ def workbook(pack: Pack, places: Layout, missing: list[dict], generated_by: str,
     ms = wb.create_sheet("里程碑")
     ms.append(
         ["标准序号", "标准指标", "计划指标", "里程碑", "所属节点", "牵头部门", "计划完成日期",
-         f"状态（截至 {pack.as_of.isoformat()}）", "完成日期", "声明交付值", "已审核佐证材料"]
+         f"状态（截至 {cn_date(pack.as_of)}）", "完成日期", "声明交付值", "已审核佐证材料"]
     )  # fmt: skip
     for row in pack.rows:
         for m in row.milestones:
@@ -237,7 +237,7 @@ def explanation(pack: Pack, missing: list[dict], generated_by: str, generated_at
         ["数据截至", pack.as_of.isoformat()],
         ["总分", f"{number_text(pack.total)} 分（满分 {number_text(pack.max_total)} 分）"],
         ["星级", f"{pack.stars} 星 {star_text(pack.stars)}"],
-        ["目标", f"{pack.target_stars or '—'} 星，考核日 {pack.target_date.isoformat()}"],
+        ["目标", f"{pack.target_stars or '—'} 星，考核日 {cn_date(pack.target_date)}"],
         ["有数值的指标", f"{valued} / {len(pack.rows)} 项；无数值的指标按 0 分计"],
         ["星级测算页", run_text(pack)],
         ["数据依据",
@@ -264,7 +264,7 @@ def explanation(pack: Pack, missing: list[dict], generated_by: str, generated_at
 def run_text(pack: Pack) -> str:
     run = pack.run
     if run is None:
-        return f"没有 {pack.as_of.isoformat()} 的已存测算结果；本材料按同一计算得出。"
+        return f"没有 {cn_date(pack.as_of)} 的已存测算结果；本材料按同一计算得出。"
     day, when, total = pack.as_of.isoformat(), _iso(run["computed_at"]), number_text(run["total"])
     if run["agrees"]:
         return f"与 {day} 的星级测算结果（系统时间 {when} 测算）一致：{total} 分，{run['stars']} 星。"

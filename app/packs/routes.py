@@ -99,7 +99,7 @@ def download(code: str):
         current_user,
         "pack.download",
         plan,
-        f"下载{pack.kind_label}自评材料（数据截至 {pack.as_of.isoformat()}，{number_text(pack.total)} 分，"
+        f"下载{pack.kind_label}自评材料（数据截至 {cn_date(pack.as_of)}，{number_text(pack.total)} 分，"
         f"{pack.stars} 星）" + (f"，{len(missing)} 个文件缺失" if missing else ""),
         after={
             "kind": pack.kind,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import access, clock
+from app.dates import cn_date
 from app.engines.schedule import is_overdue
 from app.extensions import db
 from app.models import (
@@ -159,7 +160,7 @@ def _dependency_form(m: Milestone) -> DependencyForm:
         .where(Milestone.plan_id == m.plan_id, Milestone.id != m.id)
         .order_by(Milestone.due_date, Milestone.title)
     )
-    form.predecessor_id.choices = [(o.id, f"{o.title}（{o.due_date.isoformat()}）") for o in others]
+    form.predecessor_id.choices = [(o.id, f"{o.title}（{cn_date(o.due_date)}）") for o in others]
     return form
 
 

@@ -80,7 +80,7 @@ def grant_extension(m: Milestone, new_due: date, reason: str, user) -> Extension
         user,
         "milestone.extend",
         m,
-        f"{word}至 {new_due.isoformat()}：{reason}"[:512],
+        f"{word}至 {cn_date(new_due)}：{reason}"[:512],
         before=before,
         after=audit.snapshot(m, ["due_date", "baseline_due_date", "version"]),
     )

@@ -161,7 +161,7 @@ def test_due_date_change_is_an_extension_with_reason(client, app, world, recompu
         )
         assert ext.granted_by_id == world["office"]
         extend = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "milestone.extend")).one()
-        assert extend.summary.startswith("延期至 2021-06-30") and "设备到货推迟" in extend.summary
+        assert extend.summary.startswith("延期至 2021年6月30日") and "设备到货推迟" in extend.summary
         edit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "milestone.edit")).one()
         assert (edit.before["due_date"], edit.after["due_date"]) == ("2021-03-25", "2021-06-30")
         assert edit.after["baseline_due_date"] == "2021-03-25"
@@ -178,7 +178,7 @@ def test_earlier_due_date_is_recorded_as_tiqian(client, app, world):
         ext = db.session.scalars(select(Extension)).one()
         assert ext.new_due == date(2021, 3, 20) and ext.reason == "任务提前完成验收"
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "milestone.extend")).one()
-        assert event.summary.startswith("提前至 2021-03-20")
+        assert event.summary.startswith("提前至 2021年3月20日")
 
 
 @pytest.mark.parametrize("due", ["2019-12-31", "2024-01-01"])
