@@ -27,6 +27,7 @@ from app.extensions import db
 from app.models import Extension, Milestone, PlanNode
 from app.plans import bp
 from app.plans.graph_data import plan_graph
+from app.status import plan_status
 
 GROUPINGS = {"node": "按计划节点", "department": "按牵头部门"}
 
@@ -133,9 +134,11 @@ def gantt_payload(plan, by: str = "node") -> dict:
         groups, group_of = _department_groups(pg.milestones)
     else:
         groups, group_of = _node_groups(plan.id, pg.milestones)
+    tri = plan_status(plan, pg.today).rows  # the 三色 every page shows
     rows = []
     for m in pg.milestones:
         s = pg.entry(m.id)
+        st = tri[m.id].status
         rows.append(
             {
                 "id": m.id,
@@ -161,6 +164,9 @@ def gantt_payload(plan, by: str = "node") -> dict:
                 "days_to_due": s.days,
                 "late": s.late,
                 "critical": s.critical,
+                "colour": st.colour,
+                "colour_label": st.label,
+                "reasons": list(st.reasons),
                 "url": url_for("plans.milestone", milestone_id=m.id),
             }
         )

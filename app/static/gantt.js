@@ -27,6 +27,8 @@
   var FILL = { not_started: "#cbd5e1", in_progress: "#93c5fd", blocked: "#fcd34d", done: "#4ade80" };
   var PROGRESS = { not_started: "#94a3b8", in_progress: "#3b82f6", blocked: "#d97706", done: "#16a34a" };
   var OVERDUE = "#dc2626";
+  // Bars take the 三色 status every page shows (app/engines/status.py).
+  var TRI = { red: OVERDUE, yellow: "#facc15", blue: "#93c5fd", done: "#4ade80" };
   var CRITICAL = "#7f1d1d";
   var state = { data: null, by: el.dataset.by || "node", zoom: "year", rows: [] };
   var chart = window.echarts.init(el, null, { locale: "ZH" });
@@ -185,7 +187,7 @@
     }
     var r = item.r;
     var w = Math.max(3, x2 - x1);
-    var fill = r.done ? FILL.done : r.overdue ? OVERDUE : FILL[r.status] || FILL.not_started;
+    var fill = TRI[r.colour] || (r.done ? FILL.done : r.overdue ? OVERDUE : FILL[r.status] || FILL.not_started);
     // Baseline (extended milestones): start → due date before the extension, beneath the bar.
     if (r.extended) {
       var bx = api.coord([api.value(3), y])[0];
@@ -257,6 +259,7 @@
     }
     var r = item.r;
     var lines = [r.title, "牵头：" + r.department + " · " + r.status_label + " " + r.percent + "%",
+      "三色：" + r.colour_label + (r.reasons.length ? "（" + r.reasons.join("；") + "）" : ""),
       "估计开始：" + cn(r.start), "完成期限：" + cn(r.due)];
     if (r.extended) {
       lines.push("原定期限：" + cn(r.baseline_due) + "（延期 " + r.extensions.length + " 次）");

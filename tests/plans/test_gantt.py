@@ -87,6 +87,13 @@ def test_gantt_json_baseline_dependencies_critical_chain_and_today(client, store
     assert rows[world["m_late"]]["start"] == "2020-09-01"  # 2021-02-28 - 180 days
     late = rows[world["m_late"]]
     assert late["overdue"] and late["days_to_due"] == -15 and not late["done"]
+    # Bars take the 三色 the other pages show.
+    assert (late["colour"], late["colour_label"]) == ("red", "红") and late["reasons"][0] == "逾期 15 天"
+    page = client.get("/plans/plan-a").get_data(as_text=True)
+    for mid, row in rows.items():
+        assert f'<a href="/milestones/{mid}">' in page
+        tree_row = page.split(f'<a href="/milestones/{mid}">')[1].split("</tr>")[0]
+        assert f'data-colour="{row["colour"]}"' in tree_row, mid
 
     edges = {(e["pred"], e["succ"]): e for e in data["edges"]}
     assert set(edges) == {(world["m_late"], world["m_police"]), (world["m_police"], world["m_far"])}
