@@ -147,7 +147,9 @@ def test_plan_office_edits_policy(app, live_server, browser, shot):
     page.goto(f"{live_server}/plans/plan-a/reminder-policy")
     page.get_by_label("到期前提醒（提前天数，逗号分隔；0 表示到期当天）").fill("15，7，0")
     page.get_by_role("button", name="保存提醒规则").click()
-    expect(page.get_by_text("提醒规则已保存：三色状态即时按新规则计算，提醒在下次扫描起生效。")).to_be_visible()
+    expect(
+        page.get_by_text("提醒规则已保存：三色状态即时按新规则计算，提醒在下次扫描起生效。")
+    ).to_be_visible()
     expect(page.get_by_label("到期前提醒（提前天数，逗号分隔；0 表示到期当天）")).to_have_value("15,7,0")
     page.get_by_label("智慧警务").select_option(label="leader")
     page.get_by_role("button", name="保存负责领导").click()
