@@ -137,17 +137,28 @@ def notices():
         abort(404)
     if mine:
         stmt = stmt.where(Notice.issued_by_id == current_user.id)
-    items = by_colour(views(db.session.scalars(stmt).all(), current_user))
-    counts = {c: sum(1 for v in items if v.colour.colour == c) for c in rules.ORDER}
+    colour = request.args.get("colour", "")
+    if colour and colour not in rules.ORDER:
+        abort(404)
+    review = request.args.get("review") == "1"
+    everything = by_colour(views(db.session.scalars(stmt).all(), current_user))
+    counts = {c: sum(1 for v in everything if v.colour.colour == c) for c in rules.ORDER}
+    # Each count links to its own rows: the same list narrowed by colour (or to review).
+    items = [
+        v for v in everything if (not colour or v.colour.colour == colour) and (not review or v.can_review)
+    ]
     return render_template(
         "plans/notices.html",
         items=items,
+        total=len(everything),
         counts=counts,
         labels=rules.LABELS,
         filters=FILTERS,
         state=state,
         mine=mine,
-        to_review=sum(1 for v in items if v.can_review),
+        colour=colour,
+        review=review,
+        to_review=sum(1 for v in everything if v.can_review),
     )
 
 

@@ -233,9 +233,19 @@ def test_notices_page_colour_first_and_filters(client, app, world):
         db.session.commit()
     login(client, "leader")
     page = client.get("/notices").get_data(as_text=True)
-    assert "共 3 份：红 1 · 黄 0 · 蓝 1 · 完成 1 · <b>待我复核 1</b>" in page
+    counts = page.split('data-testid="notice-counts">')[1].split("</p>")[0]
+    assert re.sub(r"<[^>]+>", "", counts) == "共 3 份：红 1 · 黄 0 · 蓝 1 · 完成 1 · 待我复核 1"
     ids = [int(i) for i in re.findall(r'<li data-testid="notice-(\d+)"', page)]
     assert ids == [late, answered, closed]
+    # Every count is a link to a list of that many notices.
+    links = re.findall(r'<a href="([^"]+)" data-count="(\d+)"', counts)
+    assert len(links) == 6
+    for href, n in links:
+        listed = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
+        assert len(re.findall(r'<li data-testid="notice-(\d+)"', listed)) == int(n), href
+    page = client.get("/notices?colour=red").get_data(as_text=True)
+    assert re.findall(r'<li data-testid="notice-(\d+)"', page) == [str(late)]
+    assert client.get("/notices?colour=purple").status_code == 404
     assert "超过答复期限 3 天未答复" in page
     page = client.get("/notices?state=answered").get_data(as_text=True)
     assert re.findall(r'<li data-testid="notice-(\d+)"', page) == [str(answered)]
