@@ -81,3 +81,33 @@ def discard(stored_names: list[str]) -> None:
     """Remove files written for a change that was rolled back."""
     for name in stored_names:
         (storage_dir() / name).unlink(missing_ok=True)
+
+
+def attach_evidence(user, files, written: list, *, milestone, report=None, notice=None) -> None:
+    """Store each uploaded file as evidence of a report or a 督办 answer, audited; the
+    stored names go into `written` so that a caller who rolls back can discard them."""
+    from app import audit
+    from app.extensions import db
+    from app.models import Evidence
+
+    what = "督办反馈佐证材料" if notice is not None else "佐证材料"
+    for storage in files or []:
+        if not (storage and storage.filename):
+            continue
+        fields = store(storage)
+        written.append(fields["stored_name"])
+        evidence = Evidence(
+            report=report, notice=notice, milestone_id=milestone.id, uploaded_by_id=user.id, **fields
+        )
+        db.session.add(evidence)
+        after = {"sha256": evidence.sha256, "size": evidence.size}
+        if notice is not None:
+            after["notice_id"] = notice.id
+        audit.record(
+            user,
+            "evidence.upload",
+            evidence,
+            f"上传{what}“{evidence.original_name}”",
+            after=after,
+            milestone=milestone,
+        )

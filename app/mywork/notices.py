@@ -8,11 +8,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import access, audit, uploads
+from app import access, uploads
 from app.errors import render_error
 from app.extensions import db
 from app.locking import is_stale
-from app.models import Evidence, Notice
+from app.models import Notice
 from app.mywork import bp
 from app.mywork.forms import NoticeReplyForm, NoticeStepForm
 from app.permissions import ensure
@@ -103,22 +103,9 @@ def _save_answer(notice: Notice, form: NoticeReplyForm) -> str | None:
     written: list[str] = []
     try:
         notice_review.answer(notice, current_user, form.reply_text.data)
-        for storage in form.files.data or []:
-            if storage and storage.filename:
-                fields = uploads.store(storage)
-                written.append(fields["stored_name"])
-                evidence = Evidence(
-                    notice=notice, milestone_id=notice.milestone_id, uploaded_by_id=current_user.id, **fields
-                )
-                db.session.add(evidence)
-                audit.record(
-                    current_user,
-                    "evidence.upload",
-                    evidence,
-                    f"上传督办反馈佐证材料“{evidence.original_name}”",
-                    after={"sha256": evidence.sha256, "size": evidence.size, "notice_id": notice.id},
-                    milestone=notice.milestone,
-                )
+        uploads.attach_evidence(
+            current_user, form.files.data, written, milestone=notice.milestone, notice=notice
+        )
         db.session.commit()
     except (TransitionError, uploads.UploadError) as exc:
         db.session.rollback()

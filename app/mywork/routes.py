@@ -103,25 +103,6 @@ def _indicator_plans() -> list[tuple[Plan, int]]:
     return [(plan, count) for plan, count in rows]
 
 
-def _attach_files(report: ProgressReport, files, written: list) -> None:
-    for storage in files:
-        if storage and storage.filename:
-            fields = uploads.store(storage)
-            written.append(fields["stored_name"])
-            evidence = Evidence(
-                report=report, milestone_id=report.milestone_id, uploaded_by_id=current_user.id, **fields
-            )
-            db.session.add(evidence)
-            audit.record(
-                current_user,
-                "evidence.upload",
-                evidence,
-                f"上传佐证材料“{evidence.original_name}”",
-                after={"sha256": evidence.sha256, "size": evidence.size},
-                milestone=report.milestone,
-            )
-
-
 def _save_report(report: ProgressReport, form: ReportForm, is_new: bool):
     """Fill, attach files and (optionally) submit; all or nothing."""
     report.percent = form.percent.data
@@ -131,7 +112,9 @@ def _save_report(report: ProgressReport, form: ReportForm, is_new: bool):
     try:
         review.validate_claim(report.percent, report.claimed_status)
         db.session.flush()  # the report needs its id and milestone before evidence joins it
-        _attach_files(report, form.files.data or [], written)
+        uploads.attach_evidence(
+            current_user, form.files.data, written, milestone=report.milestone, report=report
+        )
         if is_new:
             audit.record(current_user, "report.create", report, f"起草{report.kind_label}")
         if form.action.data == "draft":

@@ -10,16 +10,13 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.models import JobState, NotificationSetting, Reminder, ReminderDelivery
+from tests.browser.pages import login
 from tests.factories import PASSWORD, build_world
 from workflows.queue import get_queue, redis_connection
 
 
 def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    login(page, base, username, PASSWORD)
 
 
 def _data(app):

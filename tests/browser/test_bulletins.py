@@ -10,17 +10,10 @@ from rq import SimpleWorker
 
 from app.extensions import db
 from tests.browser.conftest import SHOTS
+from tests.browser.pages import login as _login
 from workflows.worker import build_worker
 
-DEMO_PASSWORD = "demo-pass-2021"
 LIST = "/plans/weihai-1313/bulletins"
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def _watch_errors(page):

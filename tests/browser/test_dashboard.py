@@ -10,17 +10,9 @@ from app.forecasting.snapshot import latest_run
 from app.models import Plan
 from app.stars.present import prob
 from tests.browser.conftest import SHOTS
-
-DEMO_PASSWORD = "demo-pass-2021"
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+from tests.browser.pages import LAPTOP, PHONE
+from tests.browser.pages import login as _login
+from tests.browser.pages import no_sideways_scroll as _no_sideways_scroll
 
 
 def _watch_errors(page):
@@ -40,11 +32,6 @@ def _view(page, name):
     """What the user sees on the first screen, next to the full-page shots."""
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-def _no_sideways_scroll(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"page is {width}px wide"
 
 
 def _demo(app):

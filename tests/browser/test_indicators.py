@@ -8,14 +8,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Department, Indicator, Plan
+from tests.browser.pages import login
 from tests.factories import PASSWORD, build_world
 
 
 def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    login(page, base, username, PASSWORD)
 
 
 def _logout(page):

@@ -4,14 +4,12 @@ the plan office approves, the milestone shows the new percent and history."""
 from playwright.sync_api import expect
 
 from app.extensions import db
+from tests.browser.pages import login
 from tests.factories import PASSWORD, build_world
 
 
 def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    login(page, base, username, PASSWORD)
 
 
 def _logout(page):

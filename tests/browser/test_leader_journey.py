@@ -13,24 +13,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Milestone, Notice, Notification, User
+from tests.browser.pages import LAPTOP, PHONE
+from tests.browser.pages import login as _login
+from tests.browser.pages import no_sideways_scroll as _no_sideways_scroll
 
-DEMO_PASSWORD = "demo-pass-2021"
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _login(page, base, username):
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-
-
-def _no_sideways_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
 def test_leader_issues_a_notice_the_department_answers_and_the_issuer_closes(app, live_server, browser, shot):

@@ -7,16 +7,13 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Department, Milestone, Notice, User
+from tests.browser.pages import login
 from tests.factories import PASSWORD, build_world
 from workflows import notice_review
 
 
 def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    login(page, base, username, PASSWORD)
 
 
 def test_review_and_send_back(app, live_server, browser, shot):

@@ -13,17 +13,10 @@ from app.forecasting.snapshot import store_snapshot
 from app.models import Evidence, Indicator, Milestone, Plan, ProgressReport, User
 from app.uploads import storage_dir
 from tests.browser.conftest import SHOTS
+from tests.browser.pages import login as _login
 from tests.conftest import TEST_AS_OF
 
-DEMO_PASSWORD = "demo-pass-2021"
 SAMPLES = 500
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def _demo_with_evidence(app):

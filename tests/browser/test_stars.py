@@ -11,18 +11,11 @@ from app.forecasting.snapshot import store_snapshot
 from app.models import Plan
 from app.stars.present import prob
 from tests.browser.conftest import SHOTS
+from tests.browser.pages import login as _login
 from tests.conftest import TEST_AS_OF
 
-DEMO_PASSWORD = "demo-pass-2021"
 URL = "/plans/weihai-1313/stars"
 SAMPLES = 2000
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def _watch_errors(page):
