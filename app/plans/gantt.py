@@ -26,7 +26,7 @@ from app.engines.forecast_milestones import estimated_starts
 from app.extensions import db
 from app.models import Extension, Milestone, PlanNode
 from app.plans import bp
-from app.plans.graph_data import plan_graph
+from app.plans.graph_data import edge_rows, plan_graph
 from app.status import plan_status
 
 GROUPINGS = {"node": "按计划节点", "department": "按牵头部门"}
@@ -172,17 +172,7 @@ def gantt_payload(plan, by: str = "node") -> dict:
         )
     # Rows inside a group: by start, then due date (a cascade), then id.
     rows.sort(key=lambda r: (r["start"], r["due"], r["id"]))
-    on_path = pg.schedule.critical_edges
-    edges = [
-        {
-            "pred": d.predecessor_id,
-            "succ": d.successor_id,
-            "lag_days": d.lag_days,
-            "inferred": d.inferred,
-            "critical": (d.predecessor_id, d.successor_id) in on_path,
-        }
-        for d in pg.deps
-    ]
+    edges = edge_rows(pg)
     dates = [plan.period_start, plan.period_end, pg.today, pg.target_date]
     for r in rows:
         dates += [date.fromisoformat(r[k]) for k in ("start", "due", "baseline_due", "forecast_finish")]

@@ -145,7 +145,6 @@ def _iso(value: date | None) -> str | None:
 def graph_payload(plan: Plan, milestone_url) -> dict:
     """The JSON document graph.js draws (dates ISO). milestone_url(id) -> link."""
     pg = plan_graph(plan)
-    on_path = pg.schedule.critical_edges
     nodes = []
     for m in pg.milestones:
         s = pg.entry(m.id)
@@ -169,16 +168,7 @@ def graph_payload(plan: Plan, milestone_url) -> dict:
                 "url": milestone_url(m.id),
             }
         )
-    edges = [
-        {
-            "pred": d.predecessor_id,
-            "succ": d.successor_id,
-            "lag_days": d.lag_days,
-            "inferred": d.inferred,
-            "critical": (d.predecessor_id, d.successor_id) in on_path,
-        }
-        for d in pg.deps
-    ]
+    edges = edge_rows(pg)
     run = pg.run
     return {
         "plan": plan.code,
@@ -230,6 +220,21 @@ class Neighbourhood:
     own: MilestoneSchedule
     upstream: list[LinkItem]
     downstream: list[LinkItem]
+
+
+def edge_rows(pg: PlanGraph) -> list[dict]:
+    """The dependencies as the graph and Gantt pages draw them, critical edges marked."""
+    on_path = pg.schedule.critical_edges
+    return [
+        {
+            "pred": d.predecessor_id,
+            "succ": d.successor_id,
+            "lag_days": d.lag_days,
+            "inferred": d.inferred,
+            "critical": (d.predecessor_id, d.successor_id) in on_path,
+        }
+        for d in pg.deps
+    ]
 
 
 def milestone_neighbourhood(user, m: Milestone) -> Neighbourhood:
