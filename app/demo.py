@@ -422,10 +422,11 @@ def _direct_values(plan: Plan, users: dict[str, User]) -> None:
         if spec["number"] in fed or rng.random() < 0.2:
             continue
         value = _value_at_column(spec, rng.choice([3, 3, 4, 4, 5]))
-        row = set_direct_value(plan, spec["number"], value, office, date(2021, 2, 28))
-        # Entered in the demo's past, whatever the clock says while it is loaded (`make run`
-        # loads before it pins the clock): known on the demo date, like every other demo row.
-        row.created_at = row.reviewed_at = _stamp(date(2021, 3, 1))
+        row = set_direct_value(plan, spec["number"], value, office, date(2020, 12, 31))
+        # Assessed at the year end, entered early in January: in the demo's past whatever the
+        # clock says while it is loaded (`make run` loads before it pins the clock), and known
+        # to the runs a week and a month back, so their trend shows what changed since.
+        row.created_at = row.reviewed_at = _stamp(date(2021, 1, 8))
 
 
 def _part_targets(ind: Indicator) -> dict:
