@@ -28,6 +28,20 @@ def _dept_id(value):
     return int(value)
 
 
+class DepartmentField(SelectField):
+    """A department select whose value must be a department id (checked against the region
+    by the view); a forged value gets a Chinese message, not WTForms' English one."""
+
+    def __init__(self, label, **kwargs):
+        super().__init__(label, coerce=_dept_id, validate_choice=False, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(f"“{' '.join(valuelist)}”不是有效的部门，请从列表中选择。") from exc
+
+
 class CnDateField(DateField):
     """A date field whose parse error is Chinese."""
 
@@ -46,11 +60,9 @@ class MilestoneEditForm(FlaskForm):
     version = HiddenField()
     title = StringField("里程碑名称", validators=[DataRequired("请填写名称。"), Length(max=256)])
     text = TextAreaField("工作要求", validators=[Length(max=10000)])
-    lead_department_id = SelectField("牵头部门", coerce=_dept_id, validate_choice=False)
+    lead_department_id = DepartmentField("牵头部门")
     # One select per co-department, in the order the plan names them; empty rows are skipped.
-    co_departments = FieldList(
-        SelectField("配合部门", coerce=_dept_id, validate_choice=False), label="配合部门（按顺序）"
-    )
+    co_departments = FieldList(DepartmentField("配合部门"), label="配合部门（按顺序）")
     # Absent from a POST (an older page or client): the current due date stays.
     due_date = CnDateField("完成期限", validators=[Optional()], format="%Y-%m-%d")
     reason = TextAreaField("调整期限的理由", validators=[Optional(), Length(max=2000)])

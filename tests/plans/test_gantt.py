@@ -165,7 +165,7 @@ def test_gantt_is_403_for_a_department_user(client, app, path):
     assert client.get(path).status_code == 403
 
 
-def _add_milestones(plan_id, n, police_id, node_id, start):
+def _add_milestones(plan_id, n, police_id, node_id, start, granted_by):
     prev = None
     for k in range(n):
         due = date.fromordinal(start.toordinal() + 7 * k)
@@ -182,7 +182,9 @@ def _add_milestones(plan_id, n, police_id, node_id, start):
         db.session.flush()
         if prev is not None:
             db.session.add(Dependency(plan_id=plan_id, predecessor_id=prev.id, successor_id=m.id))
-            db.session.add(Extension(milestone=m, old_due=due, new_due=due, reason="x", granted_by_id=1))
+            db.session.add(
+                Extension(milestone=m, old_due=due, new_due=due, reason="x", granted_by_id=granted_by)
+            )
         prev = m
     db.session.commit()
 
@@ -210,9 +212,9 @@ def test_gantt_json_makes_the_same_number_of_queries_whatever_the_size(client, a
         return len(seen)
 
     with app.app_context():
-        _add_milestones(plan_id, 5, world["police_dept"], node_id, date(2021, 1, 4))
+        _add_milestones(plan_id, 5, world["police_dept"], node_id, date(2021, 1, 4), world["office"])
     small = {by: count(by) for by in ("node", "department")}
     with app.app_context():
-        _add_milestones(plan_id, 60, world["police_dept"], node_id, date(2022, 1, 3))
+        _add_milestones(plan_id, 60, world["police_dept"], node_id, date(2022, 1, 3), world["office"])
     large = {by: count(by) for by in ("node", "department")}
     assert small == large

@@ -213,6 +213,9 @@ def test_bad_department_choices_are_refused_in_chinese(client, app, world):
     data = form_of(client, world, lead_department_id=world["other_dept"])
     page = client.post(url(world), data=data).get_data(as_text=True)
     assert "牵头部门应为本地区的部门" in page
+    data = form_of(client, world, lead_department_id="x1")  # a forged value
+    page = client.post(url(world), data=data).get_data(as_text=True)
+    assert "“x1”不是有效的部门，请从列表中选择。" in page and "Invalid Choice" not in page
     page = client.post(url(world), data=form_of(client, world, due_date="")).get_data(as_text=True)
     assert "请填写完成期限" in page
     page = client.post(url(world), data=form_of(client, world, due_date="2021-02-30")).get_data(as_text=True)
