@@ -126,3 +126,163 @@ def build_world() -> World:
         other_dept=other.id,
     )
     return world
+
+
+def build_matrix_world() -> World:
+    """build_world plus one object of every kind a route takes an id of, in region A (on
+    milestones led by 甲市公安局 = department A) and in region B (led by 乙县大数据局).
+
+    A: a draft report (m_far) and a submitted report (m_late) of department A, each with an
+    evidence file on disk; a 督办 to department A; an indicator department A answers for with a
+    submitted value; the m_police → m_far dependency; a bulletin. B: the same on plan-b. Also a
+    reminder delivery, an outbox message and a holiday for the admin pages."""
+
+    from app import uploads
+    from app.bulletins.content import build as bulletin_content
+    from app.bulletins.content import week_of
+    from app.models import (
+        Bulletin,
+        Evidence,
+        Holiday,
+        IndicatorValue,
+        Notice,
+        OutboxMessage,
+        ProgressReport,
+        Reminder,
+        ReminderDelivery,
+    )
+
+    w = build_world()
+    plan_b = db.session.scalar(db.select(Plan).where(Plan.code == "plan-b"))
+    m_other = db.session.get(Milestone, w["m_other"])
+    other = db.session.get(Department, w["other_dept"])
+    m_other2 = Milestone(
+        plan_id=plan_b.id,
+        node=m_other.node,
+        key="b2",
+        title="乙县数据共享",
+        text="完成乙县数据共享",
+        due_date=date(2021, 8, 31),
+        baseline_due_date=date(2021, 8, 31),
+        lead_department=other,
+    )
+    db.session.add(m_other2)
+    db.session.flush()
+    dep_a = db.session.scalar(db.select(Dependency).where(Dependency.successor_id == w["m_far"]))
+    dep_b = Dependency(plan_id=plan_b.id, predecessor_id=m_other2.id, successor_id=m_other.id)
+    db.session.add(dep_b)
+
+    def report(milestone_id, dept, author, state):
+        r = ProgressReport(
+            milestone_id=milestone_id,
+            department_id=dept,
+            author_id=author,
+            kind="lead",
+            text=f"{state}进展",
+            percent=30,
+            claimed_status="in_progress",
+            state=state,
+        )
+        db.session.add(r)
+        db.session.flush()
+        return r
+
+    def evidence(r, uploader, tag):
+        stored = f"matrix-{tag}-".ljust(40, "0")
+        (uploads.storage_dir() / stored).write_bytes(b"%PDF-1.4 matrix")
+        e = Evidence(
+            report_id=r.id,
+            milestone_id=r.milestone_id,
+            uploaded_by_id=uploader,
+            original_name=f"{tag}.pdf",
+            stored_name=stored,
+            sha256="0" * 64,
+            size=15,
+            content_type="application/pdf",
+        )
+        db.session.add(e)
+        return e
+
+    draft_a = report(w["m_far"], w["police_dept"], w["police"], "draft")
+    submitted_a = report(w["m_late"], w["police_dept"], w["police"], "submitted")
+    draft_b = report(w["m_other"], w["other_dept"], w["other"], "draft")
+    submitted_b = report(m_other2.id, w["other_dept"], w["other"], "submitted")
+    ev = {
+        "draft_evidence_a": evidence(draft_a, w["police"], "draft-a"),
+        "evidence_a": evidence(submitted_a, w["police"], "submitted-a"),
+        "draft_evidence_b": evidence(draft_b, w["other"], "draft-b"),
+        "evidence_b": evidence(submitted_b, w["other"], "submitted-b"),
+    }
+    notice_a = Notice(
+        milestone_id=w["m_far"],
+        department_id=w["police_dept"],
+        issued_by_id=w["leader"],
+        text="请加快",
+        reply_due=date(2021, 4, 1),
+    )
+    notice_b = Notice(
+        milestone_id=w["m_other"],
+        department_id=w["other_dept"],
+        issued_by_id=w["other_office"],
+        text="请加快",
+        reply_due=date(2021, 4, 1),
+    )
+    ind_a = Indicator(plan_id=draft_a.milestone.plan_id, key="ia", name="警情处置率", unit="%")
+    ind_a.departments = [db.session.get(Department, w["police_dept"])]
+    ind_b = Indicator(plan_id=plan_b.id, key="ib", name="网办率", unit="%")
+    ind_b.departments = [other]
+    values = {}
+    for tag, ind, who in (("a", ind_a, w["police"]), ("b", ind_b, w["other"])):
+        values[tag] = IndicatorValue(
+            indicator=ind, as_of=date(2021, 3, 1), value_number=30, state="submitted", entered_by_id=who
+        )
+    db.session.flush()
+    bulletins = {
+        tag: Bulletin(
+            plan_id=plan_.id,
+            kind="on_demand",
+            week=week_of(date(2021, 3, 15)),
+            as_of=date(2021, 3, 15),
+            data=bulletin_content(plan_, date(2021, 3, 15), "on_demand"),
+        )
+        for tag, plan_ in (("a", draft_a.milestone.plan), ("b", plan_b))
+    }
+    reminder = Reminder(
+        milestone_id=w["m_far"],
+        recipient_id=w["police"],
+        kind="due",
+        slot=date(2021, 12, 31),
+        send_on=date(2021, 12, 31),
+        due_date=date(2021, 12, 31),
+    )
+    delivery = ReminderDelivery(reminder=reminder, channel="email", status="failed", attempts=1)
+    outbox = OutboxMessage(user_id=w["police"], to_address="police@example.cn", subject="提醒", body="正文")
+    holiday = Holiday(day=date(2021, 5, 3), name="劳动节")
+    db.session.add_all(
+        [notice_a, notice_b, ind_a, ind_b, *values.values(), *bulletins.values(), delivery, outbox, holiday]
+    )
+    db.session.commit()
+    w.ids.update({k: e.id for k, e in ev.items()})
+    w.ids.update(
+        m_other2=m_other2.id,
+        draft_a=draft_a.id,
+        report_a=submitted_a.id,
+        draft_b=draft_b.id,
+        report_b=submitted_b.id,
+        notice_a=notice_a.id,
+        notice_b=notice_b.id,
+        indicator_a=ind_a.id,
+        indicator_b=ind_b.id,
+        value_a=values["a"].id,
+        value_b=values["b"].id,
+        dependency_a=dep_a.id,
+        dependency_b=dep_b.id,
+        bulletin_a=bulletins["a"].id,
+        bulletin_b=bulletins["b"].id,
+        delivery=delivery.id,
+        outbox=outbox.id,
+        holiday=holiday.id,
+        plan_a=draft_a.milestone.plan_id,
+        plan_b=plan_b.id,
+    )
+    return w
