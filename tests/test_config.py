@@ -43,7 +43,9 @@ def test_no_profile_is_development(env, tmp_path):
     assert build_config(str(tmp_path))["STARPATH_ENV"] == "development"
 
 
-@pytest.mark.parametrize("profile", ["prod", "Production", "PRODUCTION", "production ", "dev", "productoin", "test"])
+@pytest.mark.parametrize(
+    "profile", ["prod", "Production", "PRODUCTION", "production ", "dev", "productoin", "test"]
+)
 def test_an_unknown_profile_refuses_to_start_naming_the_allowed_ones(env, tmp_path, profile):
     env(STARPATH_ENV=profile, SECRET_KEY=GOOD_SECRET, DATABASE_URL=PG_URL)
     with pytest.raises(ConfigError) as refused:
