@@ -154,6 +154,7 @@ def create_backup(app: Flask, output: str | os.PathLike) -> dict:
     revision = schema_revision()
     if revision is None:
         raise BackupError("数据库尚未初始化（没有 alembic_version）：没有可备份的内容。")
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
         # The database first: every file a row names was written before its row committed,
@@ -210,7 +211,11 @@ def create_backup(app: Flask, output: str | os.PathLike) -> dict:
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        else:  # the directory was the caller's (empty): leave it, empty again
+            for item in out.iterdir():
+                shutil.rmtree(item) if item.is_dir() else item.unlink()
         raise
     return manifest
 

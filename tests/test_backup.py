@@ -264,3 +264,14 @@ def test_backup_refuses_a_non_empty_output_directory(app, world_with_files, tmp_
     assert result.exit_code != 0
     assert "不为空" in result.output
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL only: needs pg_dump")
+def test_backup_without_the_postgresql_tools_says_what_to_install(
+    app, world_with_files, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+    result = _cli(app, "backup", "--output", str(tmp_path / "backup"))
+    assert result.exit_code != 0
+    assert "找不到 pg_dump" in result.output and "postgresql-client" in result.output
+    assert not (tmp_path / "backup").exists()
