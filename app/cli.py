@@ -49,3 +49,44 @@ def register(app: Flask) -> None:
         audit.record(None, "user.create", user, f"命令行创建管理员 {username}")
         db.session.commit()
         click.echo(f"created admin {username}")
+
+    @app.cli.command("backup")
+    @click.option(
+        "--output", "output", required=True, type=click.Path(file_okay=False), help="新的或空的目录"
+    )
+    def backup_command(output):
+        """Back up the database and the uploads folder into a new directory (with a manifest)."""
+        from flask import current_app
+
+        from app.backup import BackupError, create_backup
+
+        try:
+            manifest = create_backup(current_app, output)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        uploads = sum(1 for f in manifest["files"] if f["path"].startswith("uploads/"))
+        click.echo(
+            f"已备份到 {output}：{manifest['database']} 数据库（结构版本 {manifest['schema_revision']}）"
+            f"和 {uploads} 个上传文件。"
+        )
+
+    @app.cli.command("restore")
+    @click.argument("source", type=click.Path(file_okay=False))
+    @click.option("--yes", is_flag=True, help="覆盖已有数据的数据库和上传目录")
+    def restore_command(source, yes):
+        """Restore the database and the uploads folder from a backup directory."""
+        from flask import current_app
+
+        from app.backup import BackupError, code_head, restore_backup
+
+        try:
+            manifest = restore_backup(current_app, source, overwrite=yes)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        uploads = sum(1 for f in manifest["files"] if f["path"].startswith("uploads/"))
+        click.echo(
+            f"已从 {source} 恢复：{manifest['database']} 数据库（备份于 {manifest['created_at']}）"
+            f"和 {uploads} 个上传文件。"
+        )
+        if manifest["schema_revision"] != code_head(current_app):
+            click.echo("备份的数据库结构早于本程序：请运行 flask --app wsgi db upgrade。")

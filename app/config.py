@@ -1,7 +1,10 @@
 """Configuration read from the environment.
 
-STARPATH_ENV selects the profile: development (default), testing, production.
-Production refuses to start without SECRET_KEY and DATABASE_URL.
+STARPATH_ENV selects the profile: development (default), testing, production,
+spelt exactly so (lower case): anything else (``prod``, ``Production``, a typo)
+refuses to start rather than silently running another profile.
+Production refuses to start without DATABASE_URL, and without a SECRET_KEY of at
+least 32 bytes that is not the example value or another placeholder.
 """
 
 import os
@@ -12,6 +15,42 @@ from pathlib import Path
 
 class ConfigError(RuntimeError):
     pass
+
+
+PROFILES = ("development", "testing", "production")
+MIN_SECRET_BYTES = 32
+# The value in scripts/deploy/starpath.env.example, and words that mark a placeholder.
+EXAMPLE_SECRET = "change-me-to-a-long-random-string"
+PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace-me", "replaceme", "example", "secret-key")
+
+
+def _profile(raw: str | None) -> str:
+    if raw is None or raw == "":
+        return "development"
+    if raw not in PROFILES:
+        raise ConfigError(
+            f"STARPATH_ENV={raw!r} is not a known profile; use exactly one of: {', '.join(PROFILES)}"
+        )
+    return raw
+
+
+def _check_production_secret(secret: str | None) -> None:
+    if not secret:
+        raise ConfigError("SECRET_KEY must be set in production")
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"SECRET_KEY is too short for production ({len(secret.encode())} bytes; "
+            f"at least {MIN_SECRET_BYTES}): generate one with "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    lowered = secret.strip().lower()
+    if lowered == EXAMPLE_SECRET or any(word in lowered for word in PLACEHOLDER_WORDS):
+        raise ConfigError(
+            "SECRET_KEY is the example or a placeholder value; generate one with "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    if len(set(secret)) < 8:
+        raise ConfigError("SECRET_KEY repeats too few characters to be a secret; generate a random one")
 
 
 def _as_of(raw: str | None) -> date | None:
@@ -46,11 +85,11 @@ def _dev_secret(instance_path: str) -> str:
 def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     env = os.environ
     overrides = overrides or {}
-    profile = overrides.get("STARPATH_ENV") or env.get("STARPATH_ENV", "development")
+    profile = _profile(overrides.get("STARPATH_ENV") or env.get("STARPATH_ENV"))
     production = profile == "production"
-    secret = env.get("SECRET_KEY")
-    if production and not secret:
-        raise ConfigError("SECRET_KEY must be set in production")
+    secret = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
+    if production:
+        _check_production_secret(secret)
     if production and not env.get("DATABASE_URL"):
         raise ConfigError("DATABASE_URL must be set in production")
     database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'starpath.db'}"

@@ -1,17 +1,17 @@
 """`make run`: the web server, one rq worker and the scheduler, on the embedded defaults.
 
-Starts the three processes, prefixes their output, and stops all of them when
-one exits or on Ctrl+C. Production runs them as separate services (README).
+Starts the three processes under scripts/supervise.py, which prefixes their output,
+restarts a worker or scheduler that dies (with a back-off; it gives up after repeated
+quick failures and leaves the web running) and stops everything on Ctrl+C / SIGTERM
+or when the web server exits. The embedded Redis lives in this process, so it stays
+up as long as the web runs. Production runs them as separate services (README).
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,12 +25,6 @@ def commands(host: str, port: str) -> dict[str, list[str]]:
         "worker": [PY, "-m", "workflows.worker"],
         "scheduler": [PY, "-m", "workflows.scheduler"],
     }
-
-
-def pump(name: str, proc: subprocess.Popen) -> None:
-    for line in proc.stdout:
-        sys.stdout.write(f"{name:<9}| {line}")
-        sys.stdout.flush()
 
 
 def embedded_redis():
@@ -48,42 +42,17 @@ def embedded_redis():
 
 
 def main() -> int:
+    from scripts.supervise import Supervisor
+
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "5000")
     server, url = embedded_redis()  # kept referenced: the server lives as long as we do
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "REDIS_URL": url}
-    procs = {}
-    for name, cmd in commands(host, port).items():
-        procs[name] = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-        )
-        threading.Thread(target=pump, args=(name, procs[name]), daemon=True).start()
+    supervisor = Supervisor(commands(host, port), restart=("worker", "scheduler"), env=env)
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
     print(f"星途 StarPath: http://{host}:{port}/ (web + worker + scheduler; Ctrl+C stops all)", flush=True)
-    stopping = False
-
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    code = 0
-    while not stopping:
-        for name, p in procs.items():
-            if p.poll() is not None:
-                print(f"{name} exited with {p.returncode}; stopping the others", flush=True)
-                code = p.returncode or 1
-                stopping = True
-        time.sleep(0.5)
-    for p in procs.values():
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-    deadline = time.time() + 10
-    for p in procs.values():
-        try:
-            p.wait(timeout=max(0.1, deadline - time.time()))
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
+    code = supervisor.run()
     del server
     return code
 
