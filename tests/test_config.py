@@ -127,3 +127,4 @@ def test_the_flask_command_refuses_to_start_with_a_typo_profile(tmp_path):
     assert result.returncode != 0
     assert "STARPATH_ENV='prod' is not a known profile" in result.stderr
     assert "development, testing, production" in result.stderr
+    assert "Traceback" not in result.stderr and result.returncode == 2  # one line, not a traceback
