@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from app.engines import status as rules
+from app.params import parse_int
 from app.status import PlanStatus
 
 
@@ -76,10 +77,10 @@ class Filter:
 def _int(raw: str | None, what: str) -> int | None:
     if raw in (None, ""):
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadFilter(f"{what}编号“{raw}”不是数字。") from None
+    value = parse_int(raw)
+    if value is None:
+        raise BadFilter(f"{what}编号“{raw[:40]}”不是有效的编号。")
+    return value
 
 
 def parse_filter(ps: PlanStatus, args) -> Filter:
