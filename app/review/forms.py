@@ -27,6 +27,8 @@ def _dept_id(value):
     """A select's value as a department id; the empty choice is None."""
     if value in (None, "", "None"):
         return None
+    if isinstance(value, int):  # a choice's own value
+        return value
     dept_id = form_id(value)
     if dept_id is None:
         raise ValueError(value)
