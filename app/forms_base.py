@@ -7,20 +7,12 @@ A form posted as JSON must be an object of plain values (else 400)."""
 
 from __future__ import annotations
 
-import re
-
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted
 from werkzeug.datastructures import ImmutableMultiDict
 
-from app.params import BadParam
-
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def has_control(text: str) -> bool:
-    return bool(FORBIDDEN.search(text))
+from app.params import BadParam, has_control
 
 
 def control_message(label: str) -> str:

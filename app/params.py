@@ -12,12 +12,14 @@ import re
 
 from flask import request
 from werkzeug.exceptions import BadRequest
-from werkzeug.routing import IntegerConverter, ValidationError
+from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 MAX_ID = 2**31 - 1  # int4, the type of every integer primary key on PostgreSQL
 MAX_PAGE = 100_000
 MAX_JSON_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
+# C0 controls but tab, LF and CR; DEL and C1; the bidi embeddings, overrides and isolates.
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _INT_RE = re.compile(r"-?[0-9]{1,10}")
 _JSON_TYPES = ("application/json", "+json")
 
@@ -42,6 +44,19 @@ class IdConverter(IntegerConverter):
         if len(value) > 10:  # a 25-digit id is no row; don't build the big number
             raise ValidationError()
         return super().to_python(value)
+
+
+class TextConverter(UnicodeConverter):
+    """`<code>` and other string parts of a URL: no control characters (PostgreSQL refuses NUL), 404."""
+
+    def to_python(self, value: str) -> str:
+        if has_control(value):
+            raise ValidationError()
+        return value
+
+
+def has_control(text: str) -> bool:
+    return bool(FORBIDDEN.search(text))
 
 
 def parse_int(raw, *, low: int = 1, high: int = MAX_ID) -> int | None:
@@ -120,4 +135,5 @@ def check_json_body() -> None:
 
 def init_app(app) -> None:
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     app.before_request(check_json_body)

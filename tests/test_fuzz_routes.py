@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.conftest import csrf_from, login
 from tests.factories import build_world
 
-EXAMPLES = 4
+EXAMPLES = 8
 USERS = ("office", "police", "admin")
 SKIP = {("/logout", "POST")}  # would end the session the rest of the run signs in with
 
@@ -140,7 +140,7 @@ def test_no_route_answers_a_server_error(app, client):
     rules = _rules(app)
     assert len(rules) > 80  # the whole map, not a sample
     seen_kinds = {type(c).__name__ for rule, _ in rules for c in rule._converters.values()}
-    assert {"IdConverter", "UnicodeConverter", "PathConverter"} <= seen_kinds
+    assert {"IdConverter", "TextConverter", "PathConverter"} <= seen_kinds
     for username in USERS:
         login(client, username)
         token = csrf_from(client, "/notifications")
@@ -154,7 +154,7 @@ def _fuzz_route(client, world, rule, method, token, username):
         fields = sorted({*COMMON_FIELDS, *_form_names(client, rule.rule)})
     elif method == "POST" and "GET" in rule.methods:
         valid = {
-            n: "plan-a" if type(c).__name__ == "UnicodeConverter" else str(world["m_police"])
+            n: "plan-a" if type(c).__name__ == "TextConverter" else str(world["m_police"])
             for n, c in rule._converters.items()
         }
         fields = sorted({*COMMON_FIELDS, *_form_names(client, _url(rule, valid))})
