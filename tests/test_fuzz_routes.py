@@ -9,8 +9,10 @@ POSTs carry a valid CSRF token, as a form or as a JSON body. With TESTING on, an
 in a view propagates, so a server error fails the test with its traceback; any 5xx answer
 fails too. Deterministic (derandomize) and bounded (a few examples per route and user)."""
 
+import inspect
 import re
 import string
+import sys
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -126,6 +128,36 @@ def _url(rule, args: dict) -> str:
     return url
 
 
+SWEEP = ["9" * 25, "²", "\x00", "-1", "\u202e" + "x" * 300]
+
+
+def _names_read(app, rule) -> list[str]:
+    """The query names the view's module mentions (a view may read more through helpers:
+    the all-names request and hypothesis cover those)."""
+    func = app.view_functions[rule.endpoint]
+    source = inspect.getsource(sys.modules[func.__module__])
+    return [n for n in QUERY_NAMES if f'"{n}"' in source]
+
+
+def _sweep(app, client, world, rule, method, token, fields, username):
+    """Each key hostile value in every query name at once, in each name the view reads alone,
+    and in every form field, on a valid object."""
+    valid = {
+        n: "plan-a" if type(c).__name__ == "TextConverter" else str(world["m_police"])
+        for n, c in rule._converters.items()
+    }
+    url = _url(rule, valid)
+    for v in SWEEP:
+        if method == "GET":
+            queries = [dict.fromkeys(QUERY_NAMES, v)] + [{n: v} for n in _names_read(app, rule)]
+            for query in queries:
+                status = client.get(url, query_string=query).status_code
+                assert status < 500, (username, url, query, status)
+        else:
+            status = client.post(url, data={**dict.fromkeys(fields, v), "csrf_token": token}).status_code
+            assert status < 500, (username, url, v, fields, status)
+
+
 def _form_names(client, url: str) -> list[str]:
     page = client.get(url)
     if page.status_code != 200 or "html" not in page.content_type:
@@ -158,6 +190,8 @@ def _fuzz_route(client, world, rule, method, token, username):
             for n, c in rule._converters.items()
         }
         fields = sorted({*COMMON_FIELDS, *_form_names(client, _url(rule, valid))})
+    if "static" not in rule.endpoint:
+        _sweep(client.application, client, world, rule, method, token, fields, username)
 
     @settings(
         max_examples=EXAMPLES,
