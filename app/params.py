@@ -71,15 +71,25 @@ def parse_int(raw, *, low: int = 1, high: int = MAX_ID) -> int | None:
 
 
 def int_arg(
-    name: str, *, low: int = 1, high: int = MAX_ID, default=None, label: str | None = None, source=None
+    name: str,
+    *,
+    low: int = 1,
+    high: int = MAX_ID,
+    default=None,
+    label: str | None = None,
+    source=None,
+    strict=True,
 ):
     """The integer query parameter `name` (or from `source`, e.g. request.form):
-    `default` when absent or blank, BadParam (400, Chinese) when not an integer in [low, high]."""
+    `default` when absent or blank, BadParam (400, Chinese) when not an integer in [low, high]
+    (`strict=False`: `default` then too, for filters whose bad values are ignored)."""
     args = request.args if source is None else source
     raw = args.get(name)
     if raw is None or not str(raw).strip():
         return default
     value = parse_int(raw, low=low, high=high)
+    if value is None and not strict:
+        return default
     if value is None:
         shown = str(raw)[:40]
         raise BadParam(f"参数“{label or name}”的值“{shown}”无效：应为 {low} 到 {high} 之间的整数。")

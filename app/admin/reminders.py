@@ -43,8 +43,8 @@ def _date_arg(name: str) -> date | None:
 
 def _filters() -> dict:
     return {
-        "plan": int_arg("plan", label="计划"),
-        "department": int_arg("department", label="部门"),
+        "plan": int_arg("plan", strict=False),
+        "department": int_arg("department", strict=False),
         "kind": request.args.get("kind") if request.args.get("kind") in KIND_LABELS else None,
         "channel": request.args.get("channel") if request.args.get("channel") in CHANNELS else None,
         "status": request.args.get("status") if request.args.get("status") in DELIVERY_STATES else None,
@@ -91,7 +91,7 @@ def reminders():
     f = _filters()
     page = db.paginate(
         delivery_query(f),
-        page=int_arg("page", high=MAX_PAGE, default=1, label="页码"),
+        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
         per_page=PER_PAGE,
         error_out=False,
     )
@@ -170,7 +170,7 @@ def _back_to_log() -> str:
 def outbox():
     page = db.paginate(
         select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
-        page=int_arg("page", high=MAX_PAGE, default=1, label="页码"),
+        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
         per_page=PER_PAGE,
         error_out=False,
     )
