@@ -97,7 +97,8 @@ def test_dashboard_list_filter_ids_answer_400(client, world, value):
     for name in ("node", "department"):
         response = client.get(f"/plans/plan-a/dashboard/list?{name}={value}")
         assert response.status_code == 400, name
-        assert "不是有效的编号" in response.get_data(as_text=True)
+        label = "节点" if name == "node" else "部门"
+        assert f"{label}编号“{value}”" in response.get_data(as_text=True)
 
 
 def test_ids_in_post_bodies_out_of_range(client, world):

@@ -79,7 +79,8 @@ def _int(raw: str | None, what: str) -> int | None:
         return None
     value = parse_int(raw)
     if value is None:
-        raise BadFilter(f"{what}编号“{raw[:40]}”不是有效的编号。")
+        problem = "超出范围" if raw.strip().isascii() and raw.strip().isdigit() else "不是数字"
+        raise BadFilter(f"{what}编号“{raw[:40]}”{problem}。")
     return value
 
 
