@@ -3,7 +3,8 @@
 The integer primary keys are 32-bit on PostgreSQL (int4), so a larger id can name
 no row: in a URL it answers 404, in a query string or form body 400 with a
 Chinese message naming the parameter, before SQLite (OverflowError) or
-PostgreSQL (out of range) sees it.
+PostgreSQL (out of range) sees it. String parts of a URL (`<code>`) with control
+characters answer 404 (PostgreSQL refuses NUL in text).
 """
 
 from __future__ import annotations
