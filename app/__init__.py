@@ -11,6 +11,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(build_config(app.instance_path, overrides))
+    register_edge(app)
     register_extensions(app)
     register_blueprints(app)
     register_templating(app)
@@ -18,6 +19,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_security_headers(app)
     register_commands(app)
     return app
+
+
+def register_edge(app: Flask) -> None:
+    """Ids in URLs within the primary keys' range; JSON bodies within size and depth (app.params).
+    First, so the converter is in place for the routes and the JSON check runs before any other hook."""
+    from app import params
+
+    params.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

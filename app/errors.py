@@ -1,4 +1,10 @@
-"""Error pages in Chinese."""
+"""Error pages in Chinese.
+
+Every handler first rolls the session back (a failed statement, e.g. PostgreSQL refusing a
+value, leaves it unusable, and the page's layout reads the database). The 500 page touches
+neither the database nor the layout, so it cannot fail in turn."""
+
+from html import escape
 
 from flask import render_template
 from flask_wtf.csrf import CSRFError
@@ -13,16 +19,52 @@ MESSAGES = {
     500: ("系统错误", "服务器内部错误，请稍后重试；问题已记录。"),
 }
 
+PLAIN_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{title} · 星途 StarPath</title></head>
+<body><h1>{code} · {title}</h1><p>{message}</p><p><a href="/">返回首页</a></p></body></html>
+"""
+
+
+def _rollback() -> None:
+    from app.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself may be gone; the page must still render
+        pass
+
+
+def plain_page(code: int, detail: str | None = None):
+    """An error page from a string: no template, no database, no current user."""
+    title, message = MESSAGES[code]
+    html = PLAIN_PAGE.format(code=code, title=escape(title), message=escape(detail or message))
+    return html, code, {"Content-Type": "text/html; charset=utf-8"}
+
 
 def render_error(code: int, detail: str | None = None):
+    if code >= 500:
+        return plain_page(code, detail)
     title, message = MESSAGES[code]
-    return render_template("error.html", code=code, title=title, message=detail or message), code
+    try:
+        return render_template("error.html", code=code, title=title, message=detail or message), code
+    except Exception:
+        _rollback()
+        return plain_page(code, detail)
+
+
+def _handler(code: int):
+    def handle(e):
+        _rollback()
+        return render_error(code, getattr(e, "user_message", None))
+
+    return handle
 
 
 def init_app(app) -> None:
     for code in MESSAGES:
-        app.register_error_handler(code, lambda e, code=code: render_error(code))
+        app.register_error_handler(code, _handler(code))
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
+        _rollback()
         return render_error(400, "表单已过期或缺少安全令牌（CSRF），请刷新页面后重新提交。")

@@ -8,6 +8,8 @@ from pathlib import Path
 import filetype
 from flask import current_app
 
+from app.forms_base import has_control
+
 # Types recognised from the file's bytes, with the label shown to users.
 ALLOWED_TYPES = {
     "application/pdf": "PDF",
@@ -53,6 +55,8 @@ def storage_dir() -> Path:
 def store(file_storage) -> dict:
     """Validate and write one uploaded file; returns the Evidence fields."""
     name = (file_storage.filename or "").strip()
+    if has_control(name):
+        raise UploadError("文件名包含不允许的控制字符（NUL、方向控制符等），请重命名后再上传。")
     data = file_storage.read()
     if not data:
         raise UploadError(f"文件“{name or '未命名'}”为空。")

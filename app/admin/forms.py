@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -11,6 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
+from app.forms_base import Form as FlaskForm
 from app.models.org import DEPARTMENT_KINDS, REGION_KINDS, ROLES
 from workflows.channels import WEBHOOK_KINDS
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import extract, select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from app.admin import bp
 from app.admin.forms import HolidayBulkForm, HolidayDeleteForm, HolidayForm
 from app.extensions import db
 from app.models import Holiday
+from app.params import form_id, int_arg
 from app.permissions import require
 
 WORKDAY_WORDS = ("调休上班", "上班")
@@ -117,8 +118,7 @@ def _pad(raw: str) -> str:
 
 
 def _year() -> int:
-    raw = request.args.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else clock.today().year
+    return int_arg("year", low=2000, high=2100, default=clock.today().year, label="年份")
 
 
 def _page(year: int, form=None, bulk=None, status: int = 200):
@@ -180,7 +180,8 @@ def add_holiday():
 @require("admin")
 def delete_holiday():
     form = HolidayDeleteForm()
-    holiday = db.session.get(Holiday, int(form.holiday_id.data)) if form.validate_on_submit() else None
+    holiday_id = form_id(form.holiday_id.data) if form.validate_on_submit() else None
+    holiday = db.session.get(Holiday, holiday_id) if holiday_id else None
     if holiday is None:
         flash("该日期已不在日历中（可能已被他人删除）。", "error")
         return redirect(url_for("admin.holidays", year=_year()))

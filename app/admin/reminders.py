@@ -16,6 +16,7 @@ from app.errors import render_error
 from app.extensions import db
 from app.models import Department, Milestone, OutboxMessage, Plan, Reminder, ReminderDelivery, User
 from app.models.reminder import CHANNELS, DELIVERY_STATES
+from app.params import MAX_PAGE, form_id, int_arg
 from app.permissions import require
 from workflows import reminders_send, reminders_upkeep
 from workflows.reminder_policy import KIND_LABELS
@@ -40,15 +41,10 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "").strip()
-    return int(raw) if raw.isdigit() else None
-
-
 def _filters() -> dict:
     return {
-        "plan": _int_arg("plan"),
-        "department": _int_arg("department"),
+        "plan": int_arg("plan", strict=False),
+        "department": int_arg("department", strict=False),
         "kind": request.args.get("kind") if request.args.get("kind") in KIND_LABELS else None,
         "channel": request.args.get("channel") if request.args.get("channel") in CHANNELS else None,
         "status": request.args.get("status") if request.args.get("status") in DELIVERY_STATES else None,
@@ -93,7 +89,12 @@ def delivery_query(f: dict):
 @require("admin")
 def reminders():
     f = _filters()
-    page = db.paginate(delivery_query(f), page=_int_arg("page") or 1, per_page=PER_PAGE, error_out=False)
+    page = db.paginate(
+        delivery_query(f),
+        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
     plans = db.session.scalars(select(Plan).order_by(Plan.code)).all()
     departments = db.session.scalars(
         select(Department)
@@ -123,7 +124,8 @@ def retry_reminder():
     form = DeliveryRetryForm()
     if not form.validate_on_submit():
         return render_error(400)
-    delivery = db.session.get(ReminderDelivery, int(form.delivery_id.data))
+    delivery_id = form_id(form.delivery_id.data)
+    delivery = db.session.get(ReminderDelivery, delivery_id) if delivery_id else None
     if delivery is None:
         return render_error(404)
     before = audit.snapshot(delivery, ["status", "attempts", "error"])
@@ -168,7 +170,7 @@ def _back_to_log() -> str:
 def outbox():
     page = db.paginate(
         select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
-        page=_int_arg("page") or 1,
+        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
         per_page=PER_PAGE,
         error_out=False,
     )

@@ -1,6 +1,6 @@
 """Forms of the bulletin pages."""
 
-from flask_wtf import FlaskForm
+from app.forms_base import Form as FlaskForm
 
 
 class IssueForm(FlaskForm):

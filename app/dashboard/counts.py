@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from app.engines import status as rules
+from app.params import parse_int
 from app.status import PlanStatus
 
 
@@ -76,10 +77,11 @@ class Filter:
 def _int(raw: str | None, what: str) -> int | None:
     if raw in (None, ""):
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadFilter(f"{what}编号“{raw}”不是数字。") from None
+    value = parse_int(raw)
+    if value is None:
+        problem = "超出范围" if raw.strip().isascii() and raw.strip().isdigit() else "不是数字"
+        raise BadFilter(f"{what}编号“{raw[:40]}”{problem}。")
+    return value
 
 
 def parse_filter(ps: PlanStatus, args) -> Filter:

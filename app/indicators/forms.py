@@ -1,9 +1,10 @@
 """Forms of the indicator pages. The value's own inputs depend on the indicator's
 input kind and are read by app.indicators.values; these carry the rest."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+
+from app.forms_base import Form as FlaskForm
 
 
 class ValueForm(FlaskForm):

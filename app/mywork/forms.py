@@ -1,6 +1,7 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, MultipleFileField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from app.forms_base import Form as FlaskForm
 
 CLAIMABLE_STATUSES = [("in_progress", "进行中"), ("blocked", "受阻"), ("done", "已完成")]
 

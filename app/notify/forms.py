@@ -2,9 +2,10 @@
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+
+from app.forms_base import Form as FlaskForm
 
 MAX_BEFORE_DAYS = 365
 MAX_BEFORE_COUNT = 10

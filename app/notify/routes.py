@@ -15,6 +15,7 @@ from app.models import Plan, ReminderPolicy, User
 from app.models.reminder import DEFAULT_BEFORE_DAYS
 from app.notify import bp, leaders, settings
 from app.notify.forms import LeadersForm, NotificationSettingForm, ReminderPolicyForm
+from app.params import form_id
 from app.permissions import ensure, has_permission
 
 POLICY_FIELDS = [
@@ -144,8 +145,8 @@ def policy_leaders(code: str):
     chosen: dict[int, int | None] = {}
     for node in roots:
         raw = request.form.get(f"leader_{node.id}", "")
-        value = int(raw) if raw.isdigit() and int(raw) else None
-        if value is not None and value not in allowed and value != node.leader_id:
+        value = form_id(raw) if raw.strip() not in ("", "0") else None
+        if raw.strip() not in ("", "0") and value is None or value not in allowed | {None, node.leader_id}:
             flash(f"“{node.title}”所选的负责领导不是本区域领导小组成员。", "error")
             return _policy_page(plan, leaders_form=form, status=400)
         chosen[node.id] = value

@@ -1,6 +1,7 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from app.forms_base import Form as FlaskForm
 
 
 class NoticeForm(FlaskForm):

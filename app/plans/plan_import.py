@@ -9,7 +9,6 @@ plan's fingerprint from the preview; a different file or a plan changed meanwhil
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
@@ -17,6 +16,7 @@ from wtforms import HiddenField
 from app import access
 from app.errors import render_error
 from app.extensions import db
+from app.forms_base import Form as FlaskForm
 from app.permissions import ensure
 from app.planio import web_import
 from app.plans import bp

@@ -1,6 +1,8 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from app.forms_base import Form as FlaskForm
+from app.params import form_id
 
 
 class ApproveForm(FlaskForm):
@@ -25,7 +27,12 @@ def _dept_id(value):
     """A select's value as a department id; the empty choice is None."""
     if value in (None, "", "None"):
         return None
-    return int(value)
+    if isinstance(value, int):  # a choice's own value
+        return value
+    dept_id = form_id(value)
+    if dept_id is None:
+        raise ValueError(value)
+    return dept_id
 
 
 class DepartmentField(SelectField):

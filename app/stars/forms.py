@@ -1,7 +1,8 @@
 """Forms of the 星级测算 pages (the cost fields are read by app.stars.costs.parse_costs)."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
+
+from app.forms_base import Form as FlaskForm
 
 
 class RecomputeForm(FlaskForm):
