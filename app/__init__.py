@@ -12,6 +12,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(build_config(app.instance_path, overrides))
     register_edge(app)
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_templating(app)
@@ -40,10 +41,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.session_protection = "strong"
+    from app import sessions
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+    sessions.init_app(app)  # the user loader checks the session version; time limits; no-store
+
+
+def register_logging(app: Flask) -> None:
+    from app import logging_setup
+
+    logging_setup.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

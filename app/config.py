@@ -116,6 +116,15 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production or env.get("SESSION_COOKIE_SECURE") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Sessions end after 30 minutes idle or 12 hours in all (app/sessions.py).
+        "SESSION_IDLE_SECONDS": int(env.get("SESSION_IDLE_SECONDS") or 30 * 60),
+        "SESSION_ABSOLUTE_SECONDS": int(env.get("SESSION_ABSOLUTE_SECONDS") or 12 * 3600),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+        "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT") or 0),
+        # Log-in throttling (app/auth/throttle.py): refused attempts per window.
+        "LOGIN_WINDOW_SECONDS": int(env.get("LOGIN_WINDOW_SECONDS") or 15 * 60),
+        "LOGIN_MAX_FAILURES_PER_NAME": int(env.get("LOGIN_MAX_FAILURES_PER_NAME") or 5),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS") or 20),
         # Mail: without MAIL_SERVER messages go to the outbox table and MAIL_OUTBOX_PATH.
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT") or _mail_port(env)),
@@ -139,4 +148,9 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         config["STARPATH_AS_OF"] = _as_of(config["STARPATH_AS_OF"])
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _dev_secret(instance_path)
+    if config["SESSION_COOKIE_SECURE"]:
+        # The __Host- prefix: the browser keeps it only if Secure, Path=/ and no Domain.
+        config.setdefault("SESSION_COOKIE_NAME", "__Host-starpath")
+        config["SESSION_COOKIE_PATH"] = "/"
+        config["SESSION_COOKIE_DOMAIN"] = None
     return config

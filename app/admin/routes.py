@@ -112,6 +112,8 @@ def _apply(user: User, form: UserForm) -> None:
     user.role = form.role.data
     user.region_id = form.region_id.data or None
     user.department_id = form.department_id.data or None
+    if user.id is not None and (form.password.data or (user.active and not form.active.data)):
+        user.end_sessions()  # a reset password or a deactivated account ends every open session
     user.active = form.active.data
     if form.password.data:
         user.set_password(form.password.data)

@@ -5,7 +5,7 @@ from app.models.bulletin import Bulletin
 from app.models.forecast import ForecastRun
 from app.models.indicator import Indicator, IndicatorValue
 from app.models.notice import Notice, NoticeRound, Notification
-from app.models.org import Department, Region, User
+from app.models.org import Department, LoginAttempt, Region, User
 from app.models.plan import Dependency, Extension, Milestone, Plan, PlanNode
 from app.models.reminder import (
     Holiday,
@@ -33,6 +33,7 @@ __all__ = [
     "Extension",
     "ForecastRun",
     "Indicator",
+    "LoginAttempt",
     "IndicatorValue",
     "Milestone",
     "Notice",

@@ -75,6 +75,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # Carried in the session (get_id); bumped by log-out, a password change and
+    # deactivation, which ends every session opened before (app/sessions.py).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     region: Mapped[Region | None] = relationship()
     department: Mapped[Department | None] = relationship()
@@ -86,6 +89,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Every session opened before this (any browser, any copied cookie) stops working."""
+        self.session_version = (self.session_version or 0) + 1
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
@@ -93,3 +103,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def role_label(self) -> str:
         return ROLES.get(self.role, self.role)
+
+
+class LoginAttempt(db.Model):
+    """A refused log-in, kept only when Redis is down (app/auth/throttle.py)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    attempted_at: Mapped[datetime]
