@@ -150,7 +150,8 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         config["SECRET_KEY"] = _dev_secret(instance_path)
     if config["SESSION_COOKIE_SECURE"]:
         # The __Host- prefix: the browser keeps it only if Secure, Path=/ and no Domain.
-        config.setdefault("SESSION_COOKIE_NAME", "__Host-starpath")
+        if not config.get("SESSION_COOKIE_NAME") or config["SESSION_COOKIE_NAME"] == "session":
+            config["SESSION_COOKIE_NAME"] = "__Host-starpath"
         config["SESSION_COOKIE_PATH"] = "/"
         config["SESSION_COOKIE_DOMAIN"] = None
     return config
