@@ -37,7 +37,8 @@ def start(user) -> None:
 def end() -> None:
     """Log out this browser (the caller bumps the version to end the others)."""
     logout_user()
-    session.clear()
+    session.pop(LOGIN_AT, None)
+    session.pop(SEEN_AT, None)
 
 
 def load_user(user_id: str):
