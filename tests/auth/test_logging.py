@@ -72,9 +72,13 @@ def test_logout_and_revoked_sessions_are_logged(app, client, world, caplog):
 def test_the_formatter_writes_key_value_lines(app):
     from app.logging_setup import KeyValueFormatter
 
-    record = logging.LogRecord("starpath.request", logging.INFO, __file__, 1, "event=x path=%s", ("/a b",), None)
+    record = logging.LogRecord(
+        "starpath.request", logging.INFO, __file__, 1, "event=x path=%s", ("/a b",), None
+    )
     from app.logging_setup import _quote
 
     record.args = (_quote("/a b\n"),)
     line = KeyValueFormatter().format(record)
-    assert re.match(r"time=\S+Z level=INFO logger=starpath.request request_id=- event=x path=\"/a b\\n\"$", line)
+    assert re.match(
+        r"time=\S+Z level=INFO logger=starpath.request request_id=- event=x path=\"/a b\\n\"$", line
+    )

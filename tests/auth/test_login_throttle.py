@@ -79,7 +79,9 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(app, world):
     proxied = create_app({**app.config, "TRUSTED_PROXY_COUNT": 1})
     browser = proxied.test_client()
     for i in range(20):
-        assert attempt(browser, f"guess{i}", "x", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 401
+        assert (
+            attempt(browser, f"guess{i}", "x", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 401
+        )
     assert_throttled(attempt(browser, "police", PASSWORD, headers={"X-Forwarded-For": "203.0.113.7"}))
     other = proxied.test_client()
     assert attempt(other, "police", PASSWORD, headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 302
@@ -152,7 +154,9 @@ def test_refusing_an_unknown_name_costs_as_much_as_a_wrong_password(app, client,
 
     def refusal(username):
         started = time.perf_counter()
-        response = client.post("/login", data={"username": username, "password": "wrong", "csrf_token": token})
+        response = client.post(
+            "/login", data={"username": username, "password": "wrong", "csrf_token": token}
+        )
         assert response.status_code == 401
         return time.perf_counter() - started
 

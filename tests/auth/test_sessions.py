@@ -96,7 +96,10 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, client, wor
     with app.app_context():
         user = db.session.get(User, world["police"])
         assert user.check_password("a-new-pass-42")
-        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.password")).user_id == user.id
+        assert (
+            db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.password")).user_id
+            == user.id
+        )
     login(other, "police", "a-new-pass-42")
 
 
@@ -149,7 +152,9 @@ def test_admin_deactivation_and_password_reset_end_sessions(app, client, world):
     _admin_save(admin, world["police"], active=False, **_scope(app, world))
     assert client.get("/my").status_code == 302
     token = csrf_from(client, "/login")
-    refused = client.post("/login", data={"username": "police", "password": "reset-by-admin-1", "csrf_token": token})
+    refused = client.post(
+        "/login", data={"username": "police", "password": "reset-by-admin-1", "csrf_token": token}
+    )
     assert refused.status_code == 401 and "用户名或密码错误" in refused.get_data(as_text=True)
 
 
