@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import LoginAttempt, User
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD
+from workflows.queue import redis_connection
 
 
 def attempt(client, username, password, address="127.0.0.1", headers=None):
@@ -77,6 +78,7 @@ def test_forwarded_for_is_ignored_without_a_trusted_proxy(app, client, world):
 
 def test_behind_a_trusted_proxy_the_forwarded_address_counts(app, world):
     proxied = create_app({**app.config, "TRUSTED_PROXY_COUNT": 1})
+    proxied.extensions["starpath_redis"] = redis_connection(app)  # one Redis
     browser = proxied.test_client()
     for i in range(20):
         assert (

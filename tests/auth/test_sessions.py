@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import AuditEvent, ProgressReport, User
 from tests.conftest import csrf_from, login
 from tests.factories import PASSWORD
+from workflows.queue import redis_connection
 
 
 def _copy(app, client, name="session"):
@@ -202,6 +203,7 @@ def test_no_store_on_signed_in_pages_and_downloads(app, client, world):
 
 def test_host_cookie_and_hsts_under_https(app, world):
     secure = create_app({**app.config, "SESSION_COOKIE_SECURE": True})
+    secure.extensions["starpath_redis"] = redis_connection(app)  # one Redis
     assert secure.config["SESSION_COOKIE_NAME"] == "__Host-starpath"
     browser = secure.test_client()
     page = browser.get("/login", base_url="https://localhost")
