@@ -244,6 +244,8 @@ TABLE: dict[str, list[Case]] = {
     "/notifications": [Case("/notifications", get=logged_in, scopes=NONE)],
     "/notifications/read": [Case("/notifications/read", post=logged_in, scopes=NONE)],
     "/settings/notifications": [Case("/settings/notifications", get=logged_in, post=logged_in, scopes=NONE)],
+    # The user's own password (an empty form: 400 with the form's messages).
+    "/settings/password": [Case("/settings/password", get=logged_in, post=logged_in, scopes=NONE)],
     # By role only.
     "/review": [Case("/review", get=rule(perm="review"), scopes=NONE)],
     "/notices": [Case("/notices", get=rule(perm="issue_notice"), scopes=NONE)],
