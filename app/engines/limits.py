@@ -25,7 +25,7 @@ JSON_MAX_DEPTH = 64
 
 
 def _fmt(x) -> str:
-    if isinstance(x, float) and math.isfinite(x) and x.is_integer():
+    if isinstance(x, float) and math.isfinite(x) and x.is_integer() and abs(x) < NUMBER_MAX:
         return str(int(x))
     return f"{x:g}" if isinstance(x, float) else str(x)
 
@@ -56,7 +56,9 @@ def number_problem(x, label: str, unit: str | None = None, *, whole: bool = Fals
 def percent_problem(x, label: str) -> str | None:
     if not is_number(x) or not math.isfinite(x):
         return f"{label}应为 {PERCENT_MIN} 到 {PERCENT_MAX} 之间的百分数，收到 {x!r}。"
-    if not PERCENT_MIN <= x <= PERCENT_MAX:
+    if x < PERCENT_MIN:
+        return f"{label}不能为负数，收到 {_fmt(x)}（百分数应在 {PERCENT_MIN} 到 {PERCENT_MAX} 之间）。"
+    if x > PERCENT_MAX:
         return f"{label}是百分数，应在 {PERCENT_MIN} 到 {PERCENT_MAX} 之间，收到 {_fmt(x)}。"
     return None
 

@@ -249,7 +249,8 @@ def _number(spec: EntrySpec, f: Field, raw: str, errors: list[str]):
     if not math.isfinite(x):
         errors.append(f"{f.label}必须是有限的数字，收到“{raw}”。")
         return None
-    problem = limits.number_problem(x, f.label.split("（")[0], f.unit, whole=f.whole)
+    # Bounds (0–100 for a %, a sane magnitude otherwise); whole numbers are the engine's to check.
+    problem = limits.number_problem(x, f.label.split("（")[0], f.unit)
     if problem:
         errors.append(problem)
         return None

@@ -8,6 +8,13 @@ from app.planio.reader import PlanError
 
 KEY_RE = re.compile(r"^[a-z0-9-]+$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+NUMBER_LABELS = {
+    "value": "数值",
+    "lag_days": "间隔天数",
+    "stars": "星级",
+    "weight_four_star": "四星权重",
+    "weight_five_star": "五星权重",
+}
 
 
 def as_date(value) -> date | None:
@@ -86,7 +93,7 @@ class Checker:
             self.err(where, f"expected {kind}, got {type(value).__name__} {value!r}")
             return None
         if kind in ("number", "int"):
-            problem = limits.number_problem(value, str(key))
+            problem = limits.number_problem(value, NUMBER_LABELS.get(key, str(key)))
             if problem:
                 self.err(where, problem)
                 return None
