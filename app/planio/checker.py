@@ -29,7 +29,10 @@ def _limit(column) -> int | None:
 
 
 def join(path: str, key) -> str:
-    return f"{path}.{key}" if path else str(key)
+    if not isinstance(key, str) or not key.isprintable() or key.strip() != key or not key:
+        # a key that would vanish from the path, or break its line: shown quoted
+        return f"{path}[{key!r}]"
+    return f"{path}.{key}" if path else key
 
 
 def _type_ok(kind: str, value) -> bool:
