@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app import audit, clock
 from app.dates import cn_date
+from app.engines import limits
 from app.extensions import db
 from app.models import Department, Milestone, Notice, NoticeRound, Notification, Plan, User
 from app.models.notice import NOTICE_STATES
@@ -104,8 +105,9 @@ def issue(milestone: Milestone, department: Department, user: User, text: str, r
     text = (text or "").strip()
     if not text:
         raise TransitionError("请填写督办事项。")
-    if reply_due < clock.today():
-        raise TransitionError("答复期限不能早于今天。")
+    problem = limits.reply_problem(reply_due, clock.today(), milestone.plan.period_end)
+    if problem:
+        raise TransitionError(problem)
     notice = Notice(
         milestone=milestone, department=department, issued_by_id=user.id, text=text, reply_due=reply_due
     )

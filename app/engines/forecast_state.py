@@ -174,7 +174,7 @@ def _milestone(r: _Reader, raw, i, std, numbers):
     for dw, d in r.objects(raw, "delivers", where, "{indicator, value}"):
         number = d.get("indicator")
         number = str(number) if _is_int(number) else number
-        if number not in numbers:
+        if not isinstance(number, str) or number not in numbers:
             r.fail(f"{dw}.indicator", f"{std['code']} has no indicator {number!r}")
         value = d.get("value")
         if value is not None:

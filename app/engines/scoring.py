@@ -8,6 +8,7 @@ indicator and the problem. Pure Python: no Flask.
 import math
 import operator
 
+from app.engines import limits
 from app.engines.standards import STAR_LEVELS, load_standard, max_points, stars_for
 
 OPS = {
@@ -54,6 +55,10 @@ class _Reader:
             self.fail(f"{what} is a negative {kind}: {x}")
         if whole and x != int(x):
             self.fail(f"{what} must be a whole number, got {x}")
+        if self.ind.get("unit") == "%" and self.kind != "rank" and not whole and x > limits.PERCENT_MAX:
+            self.fail(f"{what} is a percentage above {limits.PERCENT_MAX}: {x}")
+        if x > limits.NUMBER_MAX:
+            self.fail(f"{what} is too large (at most {limits.NUMBER_MAX:g}): {x}")
         return x
 
     def read(self, raw):

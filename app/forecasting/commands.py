@@ -10,7 +10,6 @@ with status 2 and one line on stderr naming the item and field; nothing on stdou
 """
 
 import json
-import sys
 from datetime import date
 
 import click
@@ -18,6 +17,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app import clock
+from app.cli_errors import BadInput, one_line_errors, read_json
 from app.engines.forecast import forecast
 from app.engines.forecast_state import DEFAULT_SAMPLES, DEFAULT_SEED, StateError
 from app.extensions import db
@@ -25,14 +25,7 @@ from app.forecasting.attainment import attainment
 from app.forecasting.state import build_state
 from app.models import Plan
 
-
-class CommandError(Exception):
-    pass
-
-
-def _fail(message):
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+CommandError = BadInput  # a command's refusal: `error: …` on stderr, exit status 2
 
 
 def _plan(code):
@@ -54,18 +47,8 @@ def _day(raw, option):
 
 
 def read_states(path):
-    """(states, is_list) from a JSON file; CommandError on unreadable JSON."""
-    try:
-        with open(path, "rb") as fh:
-            data = json.loads(fh.read().decode("utf-8"))
-    except OSError as exc:
-        raise CommandError(f"--state: cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"--state: {path} is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"--state: {path} is not JSON ({exc.msg} at line {exc.lineno})") from None
-    except RecursionError:
-        raise CommandError(f"--state: {path} is nested too deeply") from None
+    """(states, is_list) from a JSON file; BadInput (a CommandError) on unusable JSON."""
+    data = read_json(path, "--state")
     return (data, True) if isinstance(data, list) else ([data], False)
 
 
@@ -102,21 +85,19 @@ def plan_state(code, at=None, as_of=None, samples=None, seed=None):
 @click.option("--samples", type=int, default=None, help=f"Monte Carlo samples (default {DEFAULT_SAMPLES})")
 @click.option("--seed", type=int, default=None, help=f"random seed (default {DEFAULT_SEED})")
 @with_appcontext
+@one_line_errors(StateError, ValueError)
 def forecast_command(state_file, code, at, as_of, as_json, dump_state, samples, seed):
     """P(star level by the target date), from a state file or from a plan's data."""
-    try:
-        if bool(state_file) == bool(code):
-            raise CommandError("give exactly one of --state FILE or --plan CODE")
-        if state_file:
-            if dump_state:
-                raise CommandError("--dump-state goes with --plan")
-            states, is_list = read_states(state_file)
-            result = forecast_states(states, is_list, samples, seed)
-        else:
-            state = plan_state(code, at, as_of, samples, seed)
-            result = state if dump_state else forecast(state)
-    except (CommandError, StateError, ValueError) as exc:
-        _fail(exc)
+    if bool(state_file) == bool(code):
+        raise CommandError("give exactly one of --state FILE or --plan CODE")
+    if state_file:
+        if dump_state:
+            raise CommandError("--dump-state goes with --plan")
+        states, is_list = read_states(state_file)
+        result = forecast_states(states, is_list, samples, seed)
+    else:
+        state = plan_state(code, at, as_of, samples, seed)
+        result = state if dump_state else forecast(state)
     _echo(result)
 
 
@@ -124,10 +105,7 @@ def forecast_command(state_file, code, at, as_of, as_json, dump_state, samples, 
 @click.option("--plan", "code", required=True, help="plan code, e.g. zhangqiu-3n")
 @click.option("--json", "as_json", is_flag=True, help="print JSON (the only output format)")
 @with_appcontext
+@one_line_errors(ValueError)
 def attainment_command(code, as_json):
     """Four-/five-star target attainment of the plan's indicators on the clock date."""
-    try:
-        result = attainment(_plan(code), clock.today())
-    except (CommandError, ValueError) as exc:
-        _fail(exc)
-    _echo(result)
+    _echo(attainment(_plan(code), clock.today()))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import access, clock
-from app.dates import cn_date
+from app.engines import limits
 from app.engines.scoring import score
 from app.errors import render_error
 from app.extensions import db
@@ -173,9 +173,9 @@ def indicator(indicator_id: int):
 
 
 def _check_as_of(form) -> None:
-    today = clock.today()
-    if form.as_of.data and form.as_of.data > today:
-        form.as_of.errors = [*form.as_of.errors, f"数据截至日期不能晚于今天（{cn_date(today)}）。"]
+    problem = form.as_of.data and limits.as_of_problem(form.as_of.data, clock.today())
+    if problem:
+        form.as_of.errors = [*form.as_of.errors, problem]
 
 
 @bp.route("/indicators/<int:indicator_id>/values", methods=["POST"])

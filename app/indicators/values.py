@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from app.engines import limits
 from app.engines.quantities import input_fields
 from app.engines.scoring import ScoringError, score
 from app.engines.standards import load_standard
@@ -248,6 +249,11 @@ def _number(spec: EntrySpec, f: Field, raw: str, errors: list[str]):
     if not math.isfinite(x):
         errors.append(f"{f.label}必须是有限的数字，收到“{raw}”。")
         return None
+    # Bounds (0–100 for a %, a sane magnitude otherwise); whole numbers are the engine's to check.
+    problem = limits.number_problem(x, f.label.split("（")[0], f.unit)
+    if problem:
+        errors.append(problem)
+        return None
     return int(x) if x.is_integer() else x
 
 
@@ -325,6 +331,8 @@ _PROBLEMS = [
     (r"^(.+) must be a number, got (.*)$", "{0}必须是数字，收到 {1}"),
     (r"^(.+) is a negative (?:percentage|value): (.*)$", "{0}不能为负数，收到 {1}"),
     (r"^(.+) must be a whole number, got (.*)$", "{0}必须是整数，收到 {1}"),
+    (r"^(.+) is a percentage above 100: (.*)$", "{0}是百分数，应在 0 到 100 之间，收到 {1}"),
+    (r"^(.+) is too large \(at most (.*)\): (.*)$", "{0}超出允许范围（不超过 {1}），收到 {2}"),
     (r"^descriptive indicator", "描述性指标只能按档次评定，请选择达到的档次"),
     (r"^a level is not allowed for the deduction", "扣分项不能按档次评定，请填写失泄密事件起数"),
     (r"^a level input is", "按档次评定时只能填写档次"),

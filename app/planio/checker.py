@@ -3,10 +3,18 @@
 import re
 from datetime import date
 
+from app.engines import limits
 from app.planio.reader import PlanError
 
 KEY_RE = re.compile(r"^[a-z0-9-]+$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+NUMBER_LABELS = {
+    "value": "数值",
+    "lag_days": "间隔天数",
+    "stars": "星级",
+    "weight_four_star": "四星权重",
+    "weight_five_star": "五星权重",
+}
 
 
 def as_date(value) -> date | None:
@@ -21,7 +29,10 @@ def _limit(column) -> int | None:
 
 
 def join(path: str, key) -> str:
-    return f"{path}.{key}" if path else str(key)
+    if not isinstance(key, str) or not key.isprintable() or key.strip() != key or not key:
+        # a key that would vanish from the path, or break its line: shown quoted
+        return f"{path}[{key!r}]"
+    return f"{path}.{key}" if path else key
 
 
 def _type_ok(kind: str, value) -> bool:
@@ -36,6 +47,24 @@ class Checker:
     def __init__(self, filename: str):
         self.file = filename
         self.errors: list[PlanError] = []
+        self.period: tuple | None = None  # (start, end) once the header has a valid period
+
+    def due(self, obj, path, label: str):
+        """The `due` date of obj, within the plan's period plus its margin (limits.due_problem)."""
+        value = self.get(obj, "due", path, "date")
+        if value is not None and self.period is not None:
+            problem = limits.due_problem(value, *self.period, label=label)
+            if problem:
+                self.err(join(path, "due"), problem)
+                return None
+        return value
+
+    def percent(self, value, where: str, unit, label: str) -> None:
+        """A value in a unit of % lies in 0–100 (limits.percent_problem)."""
+        if value is not None and unit == limits.PERCENT_UNIT:
+            problem = limits.percent_problem(value, label)
+            if problem:
+                self.err(where, problem)
 
     def err(self, path: str, problem: str) -> None:
         self.errors.append(PlanError(self.file, path, problem))
@@ -66,6 +95,11 @@ class Checker:
         if not _type_ok(kind, value):
             self.err(where, f"expected {kind}, got {type(value).__name__} {value!r}")
             return None
+        if kind in ("number", "int"):
+            problem = limits.number_problem(value, NUMBER_LABELS.get(key, str(key)))
+            if problem:
+                self.err(where, problem)
+                return None
         if choices is not None and value not in choices:
             self.err(where, f"{value!r} is not one of {', '.join(map(str, choices))}")
             return None

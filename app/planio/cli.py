@@ -6,6 +6,7 @@ import click
 import yaml
 from flask.cli import AppGroup
 
+from app.cli_errors import one_line_errors
 from app.planio.excel import import_xlsx, plan_to_xlsx
 from app.planio.export import export_plan, show_counts
 from app.planio.loader import load_files
@@ -25,6 +26,7 @@ def _report(report) -> None:
 
 @plans_cli.command("load")
 @click.argument("files", nargs=-1, required=True)
+@one_line_errors(OSError)
 def load(files):
     """Validate FILE... and load them in one transaction (nothing if any is invalid)."""
     _report(load_files(list(files)))
@@ -75,6 +77,7 @@ def export_xlsx(code, output):
 
 @plans_cli.command("import-xlsx")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@one_line_errors(OSError)
 def import_xlsx_command(file):
     """Validate an Excel workbook of a plan and load it (nothing if anything is wrong)."""
     _report(import_xlsx(file))

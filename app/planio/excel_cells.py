@@ -6,6 +6,7 @@ an unknown parent) are collected as errors naming sheet, row and column, e.g.
 to its row, so the schema's own errors can be located the same way (excel.py).
 """
 
+import math
 import re
 from datetime import date, datetime
 
@@ -52,6 +53,9 @@ class Row:
             number = value
         else:
             number = _parse_number(str(value).strip())
+        if isinstance(number, float) and not math.isfinite(number):
+            self.err(field, f"“{value}” 不是有限的数字")
+            return None
         if number is None and value is not None or whole and number is not None and number != int(number):
             self.err(field, f"“{value}” 不是{'整数' if whole else '数字'}")
             return None

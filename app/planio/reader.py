@@ -58,6 +58,8 @@ def read_plan(path) -> tuple[object, list[PlanError]]:
         mark = getattr(exc, "problem_mark", None)
         where = f"(line {mark.line + 1})" if mark else "(yaml)"
         return None, [PlanError(name, where, f"invalid YAML: {getattr(exc, 'problem', exc)}")]
+    except RecursionError:
+        return None, [PlanError(name, "(yaml)", "invalid YAML: nested too deeply")]
     finally:
         loader.dispose()
     errors = [PlanError(name, f"(line {line})", f"duplicate key {key!r}") for line, key in loader.duplicates]

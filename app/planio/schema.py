@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from app.engines import standards
+from app.engines import limits, standards
 from app.engines.quantities import link_problems
 from app.models import Department, Dependency, Indicator, Milestone, Plan, PlanNode, Region
 from app.planio.checker import Checker, as_date, join
@@ -56,7 +56,7 @@ class _Seen:
 def validate_file(path) -> tuple[object, list[PlanError]]:
     """The parsed file and all its errors (reading and schema)."""
     data, errors = read_plan(path)
-    if data is not None:
+    if data is not None or not errors:  # an empty file reads as None, without an error
         errors += validate(data, str(path))
     return data, errors
 
@@ -64,6 +64,9 @@ def validate_file(path) -> tuple[object, list[PlanError]]:
 def validate(data, filename: str = "<plan>") -> list[PlanError]:
     """Every problem of a parsed plan file; an empty list means it may be loaded."""
     chk = Checker(filename)
+    if data is None:
+        chk.err("(top)", "the file is empty: expected a plan (a mapping with code, title, period …)")
+        return chk.errors
     if not isinstance(data, dict):
         chk.err("(top)", "expected a mapping")
         return chk.errors
@@ -104,6 +107,8 @@ def _header(chk: Checker, data: dict) -> None:
         end = chk.get(period, "end", "period", "date")
         if start and end and start > end:
             chk.err("period.end", f"{end} is before the start {start}")
+        elif start and end:
+            chk.period = (start, end)
     region = chk.get(data, "region", "", "map")
     if region is not None:
         chk.known(region, {"name", "kind", "parent"}, "region")
@@ -115,7 +120,7 @@ def _header(chk: Checker, data: dict) -> None:
     stars = {}
     for where, target in chk.items(data, "targets", "", required=True):
         chk.known(target, {"stars", "due"}, where)
-        chk.get(target, "due", where, "date")
+        chk.due(target, where, "星级目标期限")
         value = chk.get(target, "stars", where, "int", choices=(1, 2, 3, 4, 5))
         chk.unique(stars, value, join(where, "stars"), "star target")
 
@@ -143,7 +148,7 @@ def _milestone(chk: Checker, ms: dict, where: str, seen: _Seen) -> None:
     seen.milestones.add(key)
     chk.get(ms, "title", where, "str", limit=Milestone.title)
     chk.get(ms, "text", where, "str", required=False, null=True)
-    chk.get(ms, "due", where, "date")
+    chk.due(ms, where, "完成期限")
     chk.get(ms, "source", where, "str", required=False, null=True, limit=Milestone.source)
     lead = chk.get(ms, "lead", where, "str")
     if lead is not None and lead not in seen.listed:
@@ -157,8 +162,9 @@ def _milestone(chk: Checker, ms: dict, where: str, seen: _Seen) -> None:
         chk.known(target, TARGET, t_where)
         chk.get(target, "metric", t_where, "str")
         chk.get(target, "op", t_where, "str", choices=OPS)
-        chk.get(target, "value", t_where, "number")
-        chk.get(target, "unit", t_where, "str", required=False, null=True)
+        value = chk.get(target, "value", t_where, "number")
+        unit = chk.get(target, "unit", t_where, "str", required=False, null=True)
+        chk.percent(value, join(t_where, "value"), unit, "目标值")
         key = chk.get(target, "indicator", t_where, "str", required=False, null=True)
         part = chk.get(target, "part", t_where, "str", required=False, null=True)
         if key is None:
@@ -203,7 +209,7 @@ def _indicator(chk: Checker, ind: dict, where: str, seen: _Seen, std: dict | Non
     for band in ("four_star", "five_star"):
         cell = chk.get(ind, band, where, "map", null=True)
         if cell is not None:
-            _cell(chk, cell, join(where, band), parts)
+            _cell(chk, cell, join(where, band), parts, unit)
         weight = chk.get(ind, f"weight_{band}", where, "number", required=False, null=True)
         if weight is not None and weight < 0:
             chk.err(join(where, f"weight_{band}"), f"negative weight {weight}")
@@ -257,10 +263,11 @@ def _link(chk: Checker, link: dict, where: str, name, unit, parts, std: dict | N
         chk.err(join(where, field_name), problem)
 
 
-def _cell(chk: Checker, cell: dict, where: str, parts: list[dict] | None) -> None:
+def _cell(chk: Checker, cell: dict, where: str, parts: list[dict] | None, unit=None) -> None:
     chk.known(cell, CELL, where)
     chk.get(cell, "target", where, "str")
-    chk.get(cell, "due", where, "date")
+    chk.due(cell, where, "指标目标期限")
+    units = {p["key"]: p["unit"] for p in parts or []}
     op = chk.get(cell, "op", where, "str", null=True, choices=OPS)
     value = chk.get(cell, "value", where, "number", null=True)
     if cell.get("op") is None and value is not None:
@@ -268,6 +275,7 @@ def _cell(chk: Checker, cell: dict, where: str, parts: list[dict] | None) -> Non
     elif cell.get("value") is None and op is not None:
         chk.err(join(where, "value"), f"op {op!r} needs a numeric value")
     part = chk.get(cell, "part", where, "str", required=False, null=True)
+    chk.percent(value, join(where, "value"), units.get(part) if parts else unit, "目标值")
     more = chk.get(cell, "and", where, "list", required=False, null=True)
     if parts is None:
         if part is not None:
@@ -295,8 +303,9 @@ def _cell(chk: Checker, cell: dict, where: str, parts: list[dict] | None) -> Non
             continue
         chk.known(cond, CONDITION, c_where)
         chk.get(cond, "op", c_where, "str", choices=OPS)
-        chk.get(cond, "value", c_where, "number")
+        c_value = chk.get(cond, "value", c_where, "number")
         c_part = chk.get(cond, "part", c_where, "str")
+        chk.percent(c_value, join(c_where, "value"), units.get(c_part), "目标值")
         if c_part is None:
             continue
         if c_part not in keys:
@@ -352,7 +361,10 @@ def _dependencies(chk: Checker, data: dict, seen: _Seen) -> None:
             if key is not None and key not in seen.milestones:
                 what = "a node, not a milestone" if key in seen.nodes else "not a milestone key"
                 chk.err(join(where, role), f"{key!r} is {what}")
-        chk.get(dep, "lag_days", where, "int", required=False)
+        lag = chk.get(dep, "lag_days", where, "int", required=False)
+        problem = lag is not None and limits.lag_problem(lag)
+        if problem:
+            chk.err(join(where, "lag_days"), problem)
         inferred = chk.get(dep, "inferred", where, "bool", required=False)
         reason = chk.get(dep, "reason", where, "str", required=False, null=True, limit=Dependency.reason)
         if inferred and reason is None:

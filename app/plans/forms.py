@@ -1,6 +1,7 @@
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from app.engines.limits import LAG_MAX_DAYS, LAG_MIN_DAYS
 from app.forms_base import Form as FlaskForm
 
 
@@ -15,7 +16,10 @@ class DependencyForm(FlaskForm):
     lag_days = IntegerField(
         "间隔天数",
         default=0,
-        validators=[InputRequired("请填写间隔天数。"), NumberRange(0, 365, "间隔天数应在 0 到 365 之间。")],
+        validators=[
+            InputRequired("请填写间隔天数。"),
+            NumberRange(LAG_MIN_DAYS, LAG_MAX_DAYS, f"间隔天数应在 {LAG_MIN_DAYS} 到 {LAG_MAX_DAYS} 之间。"),
+        ],
     )
     reason = StringField("依据", validators=[Length(max=256)])
 

@@ -14,14 +14,11 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from app import audit
 from app.dates import cn_date
+from app.engines import limits
 from app.extensions import db
 from app.models import Department, Extension, Milestone, ProgressReport
 from app.models.plan import milestone_co_department
 from app.planio.links import sync_links
-
-# A due date may move past the plan's end by up to a year (the last milestones of a
-# plan often slip into the next one); never before the plan starts.
-LATE_MARGIN_YEARS = 1
 
 
 class EditRefused(ValueError):
@@ -35,20 +32,12 @@ def region_departments(m: Milestone) -> list[Department]:
 
 
 def due_bounds(plan) -> tuple[date, date]:
-    end = plan.period_end
-    year = end.year + LATE_MARGIN_YEARS
-    last = end.replace(year=year, day=28) if (end.month, end.day) == (2, 29) else end.replace(year=year)
-    return plan.period_start, last
+    return limits.due_bounds(plan.period_start, plan.period_end)
 
 
 def check_due(plan, new_due: date) -> str | None:
-    first, last = due_bounds(plan)
-    if first <= new_due <= last:
-        return None
-    return (
-        f"完成期限{cn_date(new_due)}超出允许范围：应在计划期内或计划结束后一年内"
-        f"（{cn_date(first)}至{cn_date(last)}）。"
-    )
+    """The shared rule (app/engines/limits.py): the plan's period, up to a year past its end."""
+    return limits.due_problem(new_due, plan.period_start, plan.period_end)
 
 
 def _dept(d: Department) -> dict:

@@ -133,8 +133,11 @@ def extend(milestone_id: int):
     if form.validate_on_submit():
         if is_stale(form.version, m):
             return render_error(409, STALE_MILESTONE)
+        problem = edits.check_due(m.plan, form.new_due.data)
         if form.new_due.data <= m.due_date:
             flash("新的完成期限应晚于当前期限。", "error")
+        elif problem:
+            flash(problem.replace("完成期限", "新的完成期限", 1), "error")
         else:
             try:
                 edits.grant_extension(m, form.new_due.data, form.reason.data.strip(), current_user)

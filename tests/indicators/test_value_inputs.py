@@ -97,8 +97,11 @@ def test_unmapped_indicators():
         ind(four_star_value=30, four_star_target="覆盖率达到30%"), load_standard("sd-city-2019")
     )
     assert numeric.kind == "number" and not numeric.levels and numeric.std is None
-    assert read_value(numeric, MultiDict({"value": "-2.5"})) == -2.5  # no standard: any finite number
-    assert validate(numeric, -2.5) is None
+    assert read_value(numeric, MultiDict({"value": "2.5"})) == 2.5  # no standard: any percentage
+    assert validate(numeric, 2.5) is None
+    for outside in ("-2.5", "101"):  # but a percentage all the same (app/engines/limits.py)
+        with pytest.raises(ValueInputError, match="百分数.*应在 0 到 100 之间"):
+            read_value(numeric, MultiDict({"value": outside}))
     descriptive = entry_spec(ind(four_star_target="建成市级平台", five_star_target="平台全市推广"), None)
     assert descriptive.level_required and [lv.text for lv in descriptive.levels][4:] == [
         "建成市级平台",
