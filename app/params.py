@@ -15,6 +15,8 @@ from flask import request
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
+from app.engines.limits import json_depth
+
 MAX_ID = 2**31 - 1  # int4, the type of every integer primary key on PostgreSQL
 MAX_PAGE = 100_000
 MAX_JSON_BYTES = 64 * 1024
@@ -100,33 +102,6 @@ def int_arg(
 def form_id(raw) -> int | None:
     """An id posted in a form (a hidden field, a select's value): an int in the id range, or None."""
     return parse_int(raw, low=1, high=MAX_ID)
-
-
-def json_depth(data: bytes | str, limit: int) -> int:
-    """The nesting depth of the JSON text `data`, counting brackets outside strings; stops
-    counting once `limit` is passed (no recursion, no parse)."""
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    return deepest
-        elif ch in "]}":
-            depth -= 1
-    return deepest
 
 
 def check_json_body() -> None:

@@ -128,9 +128,11 @@ def reply_problem(d: date, today: date, period_end: date, label: str = "答复�
     return None
 
 
-def json_depth(text: str) -> int:
-    """The deepest nesting of [ and { in JSON text (brackets inside strings do not count).
-    A linear scan, so a document too deep for json.loads is measured without recursion."""
+def json_depth(data, limit: int | None = None) -> int:
+    """The deepest nesting of [ and { in JSON text or bytes (brackets inside strings do not
+    count). A linear scan, so a document too deep for json.loads is measured without
+    recursion; with `limit` it stops counting once the limit is passed."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     depth = deepest = 0
     in_string = escaped = False
     for ch in text:
@@ -145,7 +147,10 @@ def json_depth(text: str) -> int:
             in_string = True
         elif ch in "[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > deepest:
+                deepest = depth
+                if limit is not None and deepest > limit:
+                    return deepest
         elif ch in "]}":
             depth -= 1
     return deepest
