@@ -2,8 +2,10 @@
 
 from datetime import date, datetime
 
+from sqlalchemy import select
+
 from app.extensions import db
-from app.models import AuditEvent
+from app.models import AuditEvent, Evidence, ProgressReport
 
 
 def _plain(value):
@@ -35,3 +37,44 @@ def record(user, action: str, obj, summary: str, before=None, after=None, milest
     )
     db.session.add(event)
     return event
+
+
+def hide_others_drafts(events: list, viewer) -> list:
+    """Events a viewer may read in a history: those about a draft report (its creation,
+    saves, evidence uploaded to it or taken off it) belong to the draft's department
+    alone until it is submitted, like the draft itself."""
+    evidence_ids = {e.object_id for e in events if e.object_type == "Evidence" and e.object_id is not None}
+    report_of_evidence = (
+        dict(
+            db.session.execute(
+                select(Evidence.id, Evidence.report_id).where(Evidence.id.in_(evidence_ids))
+            ).all()
+        )
+        if evidence_ids
+        else {}
+    )
+
+    def report_id(event):
+        if event.object_type == "ProgressReport":
+            return event.object_id
+        if event.object_type == "Evidence":
+            # A removed file's row is gone: its event kept the report id.
+            found = report_of_evidence.get(event.object_id)
+            return found if found is not None else (event.before or {}).get("report_id")
+        return None
+
+    wanted = {rid for rid in map(report_id, events) if rid is not None}
+    drafts = (
+        {
+            rid: dept
+            for rid, dept in db.session.execute(
+                select(ProgressReport.id, ProgressReport.department_id).where(
+                    ProgressReport.id.in_(wanted), ProgressReport.state == "draft"
+                )
+            )
+        }
+        if wanted
+        else {}
+    )
+    viewer_dept = getattr(viewer, "department_id", None)
+    return [e for e in events if (rid := report_id(e)) not in drafts or drafts[rid] == viewer_dept]
