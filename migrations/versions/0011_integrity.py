@@ -33,7 +33,6 @@ report = sa.table(
     sa.column("id", sa.Integer),
     sa.column("state", sa.String),
     sa.column("version", sa.Integer),
-    sa.column("updated_at", sa.DateTime),
 )
 audit_event = sa.table(
     "audit_event",
@@ -89,7 +88,8 @@ def _supersede_duplicates(conn) -> None:
         conn.execute(
             report.update()
             .where(report.c.id == id_)
-            .values(state="superseded", version=report.c.version + 1, updated_at=now)
+            # updated_at stays: the kept report remains the latest one in every listing
+            .values(state="superseded", version=report.c.version + 1)
         )
         conn.execute(
             audit_event.insert().values(

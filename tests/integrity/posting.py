@@ -37,7 +37,9 @@ class Browser:
 
     def login(self, username: str, password: str) -> None:
         token = self.csrf("/login")
-        status, _, _ = self.request("/login", {"username": username, "password": password, "csrf_token": token})
+        status, _, _ = self.request(
+            "/login", {"username": username, "password": password, "csrf_token": token}
+        )
         assert status == 302, f"log-in of {username} answered {status}"
 
     def cookies(self) -> list:
