@@ -43,24 +43,26 @@ def hide_others_drafts(events: list, viewer) -> list:
     """Events a viewer may read in a history: those about a draft report (its creation,
     saves, evidence uploaded to it or taken off it) belong to the draft's department
     alone until it is submitted, like the draft itself."""
-    evidence_ids = {e.object_id for e in events if e.object_type == "Evidence" and e.object_id is not None}
-    report_of_evidence = (
-        dict(
+    files = [e for e in events if e.object_type == "Evidence" and e.object_id is not None]
+    # A removed file's row is gone: its removal event kept the report id.
+    report_of_evidence = {
+        e.object_id: e.before["report_id"] for e in files if (e.before or {}).get("report_id") is not None
+    }
+    if files:
+        report_of_evidence.update(
             db.session.execute(
-                select(Evidence.id, Evidence.report_id).where(Evidence.id.in_(evidence_ids))
+                select(Evidence.id, Evidence.report_id).where(
+                    Evidence.id.in_({e.object_id for e in files} - set(report_of_evidence)),
+                    Evidence.report_id.is_not(None),
+                )
             ).all()
         )
-        if evidence_ids
-        else {}
-    )
 
     def report_id(event):
         if event.object_type == "ProgressReport":
             return event.object_id
         if event.object_type == "Evidence":
-            # A removed file's row is gone: its event kept the report id.
-            found = report_of_evidence.get(event.object_id)
-            return found if found is not None else (event.before or {}).get("report_id")
+            return report_of_evidence.get(event.object_id)
         return None
 
     wanted = {rid for rid in map(report_id, events) if rid is not None}
