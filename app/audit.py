@@ -18,11 +18,15 @@ def snapshot(obj, fields: list[str]) -> dict:
     return {f: _plain(getattr(obj, f)) for f in fields}
 
 
-def record(user, action: str, obj, summary: str, before=None, after=None, milestone=None):
+def record(user, action: str, obj, summary: str, before=None, after=None, milestone=None, region_id=None):
+    """region_id: the region when neither the milestone nor the object names one. Pass it
+    here rather than setting it on the returned event: the table is append-only, and a
+    lazy load in between would flush the row first and make the assignment an UPDATE."""
     milestone = milestone if milestone is not None else getattr(obj, "milestone", None)
     if milestone is None and type(obj).__name__ == "Milestone":
         milestone = obj
-    region_id = milestone.plan.region_id if milestone is not None else getattr(obj, "region_id", None)
+    derived = milestone.plan.region_id if milestone is not None else getattr(obj, "region_id", None)
+    region_id = derived if derived is not None else region_id
     db.session.flush()  # so a new object has its id
     event = AuditEvent(
         user_id=getattr(user, "id", None),

@@ -28,8 +28,9 @@ def next_state(state: str, action: str) -> str:
 
 
 def _record(user, action: str, row: IndicatorValue, summary: str, before=None, after=None) -> None:
-    event = audit.record(user, action, row, summary, before=before, after=after)
-    event.region_id = row.indicator.plan.region_id
+    audit.record(
+        user, action, row, summary, before=before, after=after, region_id=row.indicator.plan.region_id
+    )
 
 
 def submit_value(
