@@ -79,10 +79,29 @@ def clean_db(request):
     if redis is not None:
         redis.flushdb()
     with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+        empty_tables()
+
+
+def empty_tables() -> None:
+    """Delete every row, the append-only audit table's included (its triggers are
+    set aside for this one transaction: ALTER TABLE on PostgreSQL, which the test
+    user may do as the owner; on SQLite they are dropped and created again)."""
+    db.session.remove()
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+            triggers = []
+        else:
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'"
+            triggers = conn.execute(text(query)).all()
+            for name, _ in triggers:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+        for _, sql in triggers:
+            conn.execute(text(sql))
 
 
 @pytest.fixture

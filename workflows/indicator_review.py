@@ -28,8 +28,9 @@ def next_state(state: str, action: str) -> str:
 
 
 def _record(user, action: str, row: IndicatorValue, summary: str, before=None, after=None) -> None:
-    event = audit.record(user, action, row, summary, before=before, after=after)
-    event.region_id = row.indicator.plan.region_id
+    audit.record(
+        user, action, row, summary, before=before, after=after, region_id=row.indicator.plan.region_id
+    )
 
 
 def submit_value(
@@ -59,7 +60,19 @@ def submit_value(
     return row
 
 
-def approve_value(row: IndicatorValue, reviewer) -> None:
+SELF_REVIEW = "不能审核本人录入的指标数值：请由统筹部门的其他人员确认或退回。"
+
+
+def _check_reviewer(row: IndicatorValue, reviewer, own_entry: bool = False) -> None:
+    """Someone other than the person who entered a value reviews it. The one exception is
+    the plan office's own entry, confirmed in the same request that enters it (own_entry)."""
+    if not own_entry and row.entered_by_id is not None and row.entered_by_id == reviewer.id:
+        raise TransitionError(SELF_REVIEW)
+
+
+def approve_value(row: IndicatorValue, reviewer, *, own_entry: bool = False) -> None:
+    """Confirm a submitted value; own_entry is for the plan office's entry confirmed as it is made."""
+    _check_reviewer(row, reviewer, own_entry)
     row.state = next_state(row.state, "approve")
     row.reviewed_by_id = reviewer.id
     row.reviewed_at = clock.event_time()
@@ -83,6 +96,7 @@ def return_value(row: IndicatorValue, reviewer, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise TransitionError("退回时必须填写退回原因。")
+    _check_reviewer(row, reviewer)
     row.state = next_state(row.state, "return")
     row.reviewed_by_id = reviewer.id
     row.reviewed_at = clock.event_time()

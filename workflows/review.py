@@ -54,7 +54,17 @@ def submit(report: ProgressReport, user: User) -> None:
     )
 
 
+SELF_REVIEW = "不能审核本人撰写的汇报：请由统筹部门的其他人员通过或退回（四眼原则）。"
+
+
+def _check_reviewer(report: ProgressReport, reviewer: User) -> None:
+    """Someone other than the author approves or returns a report, the plan office's own included."""
+    if reviewer.id is not None and reviewer.id == report.author_id:
+        raise TransitionError(SELF_REVIEW)
+
+
 def approve(report: ProgressReport, reviewer: User) -> None:
+    _check_reviewer(report, reviewer)
     report.state = next_state(report.state, "approve")
     report.reviewed_by = reviewer
     report.reviewed_at = clock.event_time()
@@ -75,6 +85,7 @@ def return_(report: ProgressReport, reviewer: User, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise TransitionError("退回时必须填写退回原因。")
+    _check_reviewer(report, reviewer)
     report.state = next_state(report.state, "return")
     report.return_reason = reason
     report.reviewed_by = reviewer

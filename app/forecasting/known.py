@@ -275,14 +275,14 @@ def set_direct_value(plan: Plan, number: str, value, user, as_of: date) -> Indic
         reviewed_at=clock.event_time(),
     )
     db.session.add(row)
-    event = audit.record(
+    audit.record(
         user,
         "indicator.direct_value",
         row,
         f"直接录入标准第 {number} 项（{spec['name']}）：{value}（{points} 分）",
         after={"number": number, "value": value, "as_of": as_of.isoformat()},
+        region_id=plan.region_id,
     )
-    event.region_id = plan.region_id
     return row
 
 

@@ -210,7 +210,7 @@ def submit_value(indicator_id: int):
     )
     approved = has_permission(current_user, "review")
     if approved:  # the plan office is the reviewer: its own entry counts at once
-        value_review.approve_value(row, current_user)
+        value_review.approve_value(row, current_user, own_entry=True)
     db.session.commit()
     if approved:
         request_recompute(ind.plan_id)

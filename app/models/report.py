@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -19,7 +20,13 @@ REPORT_STATES = {
     "submitted": "待审核",
     "approved": "已通过",
     "returned": "已退回",
+    # Set only by migration 0011 on older duplicates of a pending report (see PENDING_STATES).
+    "superseded": "已作废（重复提交）",
 }
+# At most one report per milestone and department may be in these states: the
+# partial unique index below holds that, whatever the requests race to do.
+PENDING_STATES = ("draft", "submitted", "returned")
+_PENDING_SQL = "state IN ('draft', 'submitted', 'returned')"
 REPORT_KINDS = {"lead": "牵头汇报", "part": "配合部门进展"}
 
 
@@ -43,6 +50,16 @@ class ProgressReport(TimestampMixin, db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index(
+            "uq_progress_report_pending",
+            "milestone_id",
+            "department_id",
+            unique=True,
+            sqlite_where=sql_text(_PENDING_SQL),
+            postgresql_where=sql_text(_PENDING_SQL),
+        ),
+    )
 
     milestone: Mapped[Milestone] = relationship()
     department: Mapped[Department] = relationship()

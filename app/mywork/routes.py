@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,6 +23,7 @@ from app.models import (
     ProgressReport,
     User,
 )
+from app.models.report import PENDING_STATES
 from app.mywork import bp
 from app.mywork.forms import EvidenceRemoveForm, ReportForm
 from app.mywork.notices import department_notices
@@ -130,7 +132,26 @@ def _save_report(report: ProgressReport, form: ReportForm, is_new: bool):
         db.session.rollback()
         uploads.discard(written)
         return "该汇报已被他人修改，请刷新页面后重试。"
+    except IntegrityError:  # another request stored this department's pending report first
+        db.session.rollback()
+        uploads.discard(written)
+        raise
     return None
+
+
+def _pending_report(milestone_id: int, department_id: int) -> ProgressReport | None:
+    return db.session.scalar(
+        select(ProgressReport).where(
+            ProgressReport.milestone_id == milestone_id,
+            ProgressReport.department_id == department_id,
+            ProgressReport.state.in_(PENDING_STATES),
+        )
+    )
+
+
+def _to_pending(pending: ProgressReport):
+    flash(f"本部门已有一份“{pending.state_label}”的汇报，请在其基础上修改。", "info")
+    return redirect(url_for("mywork.edit_report", report_id=pending.id))
 
 
 @bp.route("/milestones/<int:milestone_id>/report", methods=["GET", "POST"])
@@ -141,16 +162,9 @@ def new_report(milestone_id: int):
     kind = access.report_kind_for(current_user, milestone)
     if kind is None:
         abort(403)
-    pending = db.session.scalar(
-        select(ProgressReport).where(
-            ProgressReport.milestone_id == milestone.id,
-            ProgressReport.department_id == current_user.department_id,
-            ProgressReport.state.in_(["draft", "submitted", "returned"]),
-        )
-    )
+    pending = _pending_report(milestone.id, current_user.department_id)
     if pending is not None:
-        flash(f"本部门已有一份“{pending.state_label}”的汇报，请在其基础上修改。", "info")
-        return redirect(url_for("mywork.edit_report", report_id=pending.id))
+        return _to_pending(pending)
     form = ReportForm()
     if request.method == "GET":
         form.percent.data = milestone.percent
@@ -164,7 +178,14 @@ def new_report(milestone_id: int):
             state="draft",
         )
         db.session.add(report)
-        error = _save_report(report, form, is_new=True)
+        try:
+            error = _save_report(report, form, is_new=True)
+        except IntegrityError:
+            # The unique index on pending reports: a parallel request got there first.
+            pending = _pending_report(milestone.id, current_user.department_id)
+            if pending is None:
+                raise
+            return _to_pending(pending)
         if error is None:
             flash(
                 "汇报已提交，等待统筹部门审核。" if report.state == "submitted" else "草稿已保存。", "success"

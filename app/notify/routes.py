@@ -120,10 +120,15 @@ def policy(code: str):
     after = {f: getattr(row, f) for f in POLICY_FIELDS}
     try:
         db.session.flush()
-        event = audit.record(
-            current_user, "reminder_policy.edit", row, f"修改计划 {plan.code} 的提醒规则", before, after
+        audit.record(
+            current_user,
+            "reminder_policy.edit",
+            row,
+            f"修改计划 {plan.code} 的提醒规则",
+            before,
+            after,
+            region_id=plan.region_id,
         )
-        event.region_id = plan.region_id
         db.session.commit()
     except (StaleDataError, IntegrityError):
         db.session.rollback()
@@ -160,15 +165,15 @@ def policy_leaders(code: str):
     if changes:
         ids = {new for _, _, new in changes if new}
         names = {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
-        event = audit.record(
+        audit.record(
             current_user,
             "plan.leaders",
             plan,
             "指定负责领导：" + "；".join(f"{n.title} → {names.get(new, '未指定')}" for n, _, new in changes),
             before={n.key: old for n, old, _ in changes},
             after={n.key: new for n, _, new in changes},
+            region_id=plan.region_id,
         )
-        event.region_id = plan.region_id
     db.session.commit()
     flash("负责领导已保存。" if changes else "负责领导没有变化。", "success")
     return redirect(url_for("notify.policy", code=plan.code))

@@ -87,10 +87,15 @@ def save(user: User, new: dict, token: str, actor: User) -> NotificationSetting:
             raise StaleSettings
         db.session.expire(row)
     whose = "自己的" if actor.id == user.id else f"用户 {user.username} 的"
-    event = audit.record(
-        actor, "notification_setting.edit", row, f"修改{whose}提醒设置", before=old, after=new
+    audit.record(
+        actor,
+        "notification_setting.edit",
+        row,
+        f"修改{whose}提醒设置",
+        before=old,
+        after=new,
+        region_id=user.region_id,
     )
-    event.region_id = user.region_id
     return row
 
 

@@ -177,13 +177,18 @@ def token_for(file_sha: str, state: str) -> str:
 
 
 @contextmanager
-def _audit_rows():
-    """Collect the AuditEvents the session writes while the block runs."""
+def _audit_rows(user_id: int | None = None):
+    """Collect the AuditEvents the session writes while the block runs; with user_id,
+    they are the user's (set before they are inserted: audit rows are never updated)."""
     session = db.session()
     found: list[AuditEvent] = []
 
     def collect(sess, _ctx, _instances):
-        found.extend(o for o in sess.new if isinstance(o, AuditEvent))
+        new = [o for o in sess.new if isinstance(o, AuditEvent)]
+        for row in new:
+            if user_id is not None and row.user_id is None:
+                row.user_id = user_id
+        found.extend(new)
 
     event.listen(session, "before_flush", collect)
     try:
@@ -192,8 +197,8 @@ def _audit_rows():
         event.remove(session, "before_flush", collect)
 
 
-def _load(data: dict, filename: str) -> tuple[PlanResult, list[AuditEvent]]:
-    with _audit_rows() as events:
+def _load(data: dict, filename: str, user_id: int | None = None) -> tuple[PlanResult, list[AuditEvent]]:
+    with _audit_rows(user_id) as events:
         report = load_parsed([(filename, data)], commit=False)
         db.session.flush()
     if not report.ok:  # the loader's cross-file checks: cannot happen for one file, kept honest
@@ -441,9 +446,7 @@ def preview(data: dict, filename: str, plan) -> Preview:
 def apply(data: dict, filename: str, plan, user, file_sha: str) -> PlanResult:
     """Load the workbook into the session (the caller commits): the loader's rows are the
     user's, plus one summary row of the import."""
-    result, events = _load(data, filename)
-    for ev in events:
-        ev.user_id = user.id
+    result, _ = _load(data, filename, user.id)
     counts = {"created": result.created, "updated": result.updated, "deleted": result.deleted}
     audit.record(
         user,

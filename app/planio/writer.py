@@ -78,9 +78,13 @@ class PlanWriter:
         counts = {"create": r.created, "update": r.updated, "delete": r.deleted}[action]
         counts[name] = counts.get(name, 0) + 1
         summary = f"计划文件{VERBS[action]}{KIND_LABELS[name]} {label}（{self.result.code}）"
-        event = audit.record(None, f"plan_load.{action}", obj, summary[:512], before=before, after=after)
-        if event.region_id is None:  # regions and plan parts carry no region of their own
-            event.region_id = obj.id if isinstance(obj, Region) else self.region.id
+        # Regions and plan parts carry no region of their own (a new region needs its id first).
+        if isinstance(obj, Region) and obj.id is None:
+            db.session.flush()
+        region_id = obj.id if isinstance(obj, Region) else self.region.id
+        audit.record(
+            None, f"plan_load.{action}", obj, summary[:512], before=before, after=after, region_id=region_id
+        )
 
     def write(self, model, obj, values: dict, label: str, links=()):
         """Create or update one object and its link lists; one audit row if anything changed.

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import access, clock
+from app import access, audit, clock
 from app.dates import cn_date
 from app.engines.schedule import is_overdue
 from app.extensions import db
@@ -129,6 +129,7 @@ def milestone(milestone_id: int):
         .options(selectinload(AuditEvent.user))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     ).all()
+    history = audit.hide_others_drafts(history, current_user)
     notice_form = None
     if has_permission(current_user, "issue_notice"):
         notice_form = NoticeForm()

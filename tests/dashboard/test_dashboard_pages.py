@@ -21,7 +21,7 @@ from app.forecasting.snapshot import latest_run, store_snapshot
 from app.models import AuditEvent, ForecastRun, Milestone, Plan
 from app.stars.present import prob
 from app.status import plan_status
-from tests.conftest import TEST_AS_OF, csrf_from
+from tests.conftest import TEST_AS_OF, csrf_from, empty_tables
 from tests.dashboard.html import parse
 
 WH, ZQ = "weihai-1313", "zhangqiu-3n"
@@ -47,10 +47,7 @@ def demo(app):
     if redis is not None:
         redis.flushdb()
     with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+        empty_tables()
     app.extensions.pop("starpath_demo", None)
 
 

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.planio.excel import check_xlsx, import_xlsx, plan_to_xlsx, xlsx_to_plan
 from app.planio.excel_layout import parse_targets, targets_text
 from app.planio.loader import load_files
-from tests.conftest import login
+from tests.conftest import empty_tables, login
 from tests.factories import build_world
 from tests.planio.helpers import WEIHAI, ZHANGQIU, counts, read
 
@@ -22,10 +22,7 @@ def run(app, *args):
 
 
 def empty_database() -> None:
-    db.session.remove()
-    with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+    empty_tables()
 
 
 @pytest.mark.parametrize("path", [WEIHAI, ZHANGQIU], ids=["weihai", "zhangqiu"])

@@ -1,0 +1,76 @@
+"""Six parallel submissions by one department on one milestone, from six processes
+with their own sessions, against a served app: exactly one pending report is stored,
+and every other request gets the friendly redirect to it (never a 500)."""
+
+import multiprocessing
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.models import ProgressReport
+from tests.factories import PASSWORD, build_world
+from tests.integrity.posting import Browser, submit_report
+
+PARALLEL = 6
+
+
+@pytest.fixture
+def served(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+# Three bursts (three milestones the department leads), so a lost race shows reliably.
+@pytest.mark.parametrize("milestone", ["m_police", "m_late", "m_far"])
+def test_parallel_submissions_store_one_pending_report(app, served, milestone):
+    with app.app_context():
+        world = build_world()
+    milestone_id = world[milestone]
+    path = f"/milestones/{milestone_id}/report"
+    jobs = []
+    for n in range(PARALLEL):  # six separate sessions, each with its own form token
+        browser = Browser(served)
+        browser.login("police", PASSWORD)
+        data = {
+            "csrf_token": browser.csrf(path),
+            "percent": 60,
+            "claimed_status": "in_progress",
+            "text": f"第 {n + 1} 个窗口提交的进展",
+            "action": "submit",
+        }
+        jobs.append((browser.cookies(), data))
+    spawn = multiprocessing.get_context("spawn")
+    barrier, results = spawn.Barrier(PARALLEL), spawn.Queue()
+    workers = [
+        spawn.Process(target=submit_report, args=(served, cookies, path, data, barrier, results))
+        for cookies, data in jobs
+    ]
+    for worker in workers:
+        worker.start()
+    answers = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+
+    assert [a for a in answers if a[0] != 302] == [], "every submission answers with a redirect"
+    with app.app_context():
+        pending = db.session.scalars(
+            select(ProgressReport).where(
+                ProgressReport.milestone_id == milestone_id,
+                ProgressReport.state.in_(["draft", "submitted", "returned"]),
+            )
+        ).all()
+        total = db.session.scalar(select(func.count(ProgressReport.id)))
+    assert len(pending) == 1 and total == 1, [(r.id, r.state) for r in pending]
+    kept = pending[0]
+    assert kept.state == "submitted"
+    locations = sorted(a[1] for a in answers)
+    to_milestone = [loc for loc in locations if loc.endswith(f"/milestones/{milestone_id}")]
+    to_pending = [loc for loc in locations if loc.endswith(f"/reports/{kept.id}/edit")]
+    assert len(to_milestone) == 1 and len(to_pending) == PARALLEL - 1, locations
