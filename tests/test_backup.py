@@ -83,6 +83,8 @@ def _cli(app, *args):
 
 @pytest.fixture
 def world_with_files(app):
+    # Files earlier tests left (their rows are gone): the backup holds exactly this world's.
+    shutil.rmtree(app.config["UPLOAD_FOLDER"], ignore_errors=True)
     with app.app_context():
         world = build_world()
         files = _add_evidence(app, world)
