@@ -19,7 +19,7 @@ def _report(report) -> None:
         for error in report.errors:
             click.echo(str(error), err=True)
         click.echo(f"{len(report.errors)} error(s); nothing was loaded.", err=True)
-        raise SystemExit(1)
+        raise SystemExit(2)  # bad input, as `score` and `forecast` answer it
     for line in report.lines():
         click.echo(line)
 

@@ -75,7 +75,7 @@ def test_cli_refuses_a_bad_file_naming_it_and_writes_nothing(app, ctx, tmp_path)
     data["dependencies"][0]["lag_days"] = -1
     bad = write_copy(data, tmp_path / "bad-lag.yaml")
     result = run(app, "load", bad)
-    assert result.exit_code == 1 and result.stdout == ""
+    assert result.exit_code == 2 and result.stdout == ""
     assert f"{bad}: dependencies[0].lag_days: 间隔天数应在 0 到 365 之间，收到 -1。" in result.stderr
     assert "Traceback" not in result.output and sum(counts().values()) == 0
 
@@ -85,7 +85,7 @@ def test_an_empty_plan_file_is_an_error_not_a_traceback(app, ctx, tmp_path, text
     empty = tmp_path / "empty.yaml"
     empty.write_text(text, encoding="utf-8")
     result = run(app, "load", empty)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert f"{empty}: (top): the file is empty" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert sum(counts().values()) == 0
@@ -98,7 +98,7 @@ def test_cli_non_utf8_and_deep_yaml(app, ctx, tmp_path):
     deep.write_text("a: " + "[" * 5000 + "]" * 5000, encoding="utf-8")
     for path in (latin, deep):
         result = run(app, "load", path)
-        assert result.exit_code == 1 and str(path) in result.stderr
+        assert result.exit_code == 2 and str(path) in result.stderr
         assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert sum(counts().values()) == 0
 

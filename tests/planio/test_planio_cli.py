@@ -67,7 +67,7 @@ def test_invalid_file_exits_1(app, tmp_path):
     data["departments"][0]["kind"] = "ministry"
     bad = write_copy(data, tmp_path / "bad.yaml")
     result = run(app, "load", WEIHAI, bad)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{bad}: departments[0].kind: 'ministry' is not one of" in result.stderr
     assert "nothing was loaded" in result.stderr
     assert result.stdout == ""

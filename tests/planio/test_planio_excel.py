@@ -129,7 +129,7 @@ def test_broken_workbook_lists_cells_and_writes_nothing(app, ctx, tmp_path):
     path = tmp_path / "broken.xlsx"
     path.write_bytes(_save(wb))
     result = run(app, "import-xlsx", path)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{path}: 指标!{k}{i_row}: 四星值 “八十” 不是数字" in result.stderr
     assert "nothing was loaded" in result.stderr and result.stdout == ""
     db.session.remove()

@@ -233,7 +233,7 @@ def test_the_cli_names_file_and_path(app, tmp_path):
     ind(data, "wh-i22")["standard"] = {"indicator": "33", "quantity": "企业上云率", "unit": "家"}
     bad = write_copy(data, tmp_path / "bad.yaml")
     result = app.test_cli_runner().invoke(args=["plans", "load", str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert (
         f"{bad}: indicators[21].standard.unit: 家 is not the unit % of sd-city-2019 indicator 33"
         in result.stderr
