@@ -30,6 +30,11 @@ def served(app):
 # Three bursts (three milestones the department leads), so a lost race shows reliably.
 @pytest.mark.parametrize("milestone", ["m_police", "m_late", "m_far"])
 def test_parallel_submissions_store_one_pending_report(app, served, milestone):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite runs one writer at a time, so there is no race to lose; under a loaded CI
+        # machine the spawned processes also outlive the test's patience. The index itself
+        # is tested on SQLite in test_migration_0011.
+        pytest.skip("a race between real processes needs PostgreSQL (TEST_DATABASE_URL)")
     with app.app_context():
         world = build_world()
     milestone_id = world[milestone]

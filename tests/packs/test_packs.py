@@ -118,12 +118,21 @@ def world(app):
             },
             reviewed=datetime(2021, 3, 3, 2),
         )
-        # A draft and a resubmitted report keep the review time of their earlier return.
+        # A draft and a resubmitted report keep the review time of their earlier return. One
+        # pending report per milestone and department (the database holds it): the draft is
+        # the lead's, the returned one the co-department's, the submitted one the plan office's.
+        m_police = db.session.get(Milestone, w["m_police"])
+        m_police.co_departments = [*m_police.co_departments, office.department]
+        w.ids["office_dept"] = office.department_id
         _report(w, w["m_police"], "draft", {"草稿附件.pdf": b"draft"}, reviewed=datetime(2021, 3, 2, 2))
-        _report(w, w["m_police"], "returned", {"退回附件.pdf": b"returned"}, reviewed=datetime(2021, 3, 4, 2))
         _report(
-            w, w["m_police"], "submitted", {"待审附件.pdf": b"submitted"}, reviewed=datetime(2021, 3, 2, 3)
-        )
+            w, w["m_police"], "returned", {"退回附件.pdf": b"returned"}, dept="transport_dept",
+            author="transport", reviewed=datetime(2021, 3, 4, 2), kind="part",
+        )  # fmt: skip
+        _report(
+            w, w["m_police"], "submitted", {"待审附件.pdf": b"submitted"}, dept="office_dept",
+            author="office", reviewed=datetime(2021, 3, 2, 3), kind="part",
+        )  # fmt: skip
         _report(
             w, w["m_other"], "approved", {"乙县材料.pdf": b"county"}, dept="other_dept", author="other",
             reviewed=datetime(2021, 2, 20, 2),
