@@ -1,5 +1,5 @@
 """A browser-like client in the standard library, for the parallel-submission test's
-worker processes (spawned: they import nothing of the app)."""
+client threads (each its own cookie jar, so its own signed-in session)."""
 
 import http.cookiejar
 import re
@@ -47,7 +47,7 @@ class Browser:
 
 
 def submit_report(base: str, cookies: list, path: str, data: dict, barrier, results) -> None:
-    """One worker process: the same signed-in session posts the report once the barrier opens."""
+    """One client: the same signed-in session posts the report once the barrier opens."""
     browser = Browser(base)
     for cookie in cookies:
         browser.jar.set_cookie(cookie)

@@ -127,7 +127,11 @@ def test_answer_with_evidence_reaches_the_issuer(client, app, world):
         evidence_id = notice.evidence[0].id
         assert notice.evidence[0].milestone_id == world["m_police"]
         texts = list(
-            db.session.scalars(select(Notification.text).where(Notification.user_id == world["leader"]))
+            db.session.scalars(
+                select(Notification.text)
+                .where(Notification.user_id == world["leader"])
+                .order_by(Notification.id)
+            )
         )
         assert texts[-1] == "甲市公安局已反馈督办单，请复核：视频平台升级"
     # A second submit from the same page: 409, one answer.
@@ -186,7 +190,11 @@ def test_review_accept_return_and_stale(client, app, world):
     assert stale.status_code == 409 and get(app, nid).state == "returned"
     with app.app_context():
         texts = list(
-            db.session.scalars(select(Notification.text).where(Notification.user_id == world["police"]))
+            db.session.scalars(
+                select(Notification.text)
+                .where(Notification.user_id == world["police"])
+                .order_by(Notification.id)
+            )
         )
         assert texts[-1] == "督办单反馈被退回，需重新办理：视频平台升级。退回原因：请附照片"
     login(client, "police")

@@ -32,7 +32,11 @@ def issue(world, issuer="leader", dept="police_dept", milestone="m_late") -> Not
 
 
 def messages(world, name) -> list[str]:
-    return list(db.session.scalars(select(Notification.text).where(Notification.user_id == world[name])))
+    return list(
+        db.session.scalars(
+            select(Notification.text).where(Notification.user_id == world[name]).order_by(Notification.id)
+        )
+    )
 
 
 def actions(notice) -> list[tuple[str, dict, dict]]:
