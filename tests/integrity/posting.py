@@ -1,8 +1,15 @@
-"""A browser-like client in the standard library, for the parallel-submission test's
-client threads (each its own cookie jar, so its own signed-in session)."""
+"""A browser-like client in the standard library, for the parallel-submission test.
+
+Run as a program (`python -m tests.integrity.posting`) it is one client process: it
+reads {base, cookie, path, data, start} as JSON on stdin, waits for the shared start
+instant, posts once and prints [status, location, body-if-5xx] as JSON. Plain
+subprocesses, so nothing of pytest or the app is re-imported in the child."""
 
 import http.cookiejar
+import json
 import re
+import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -46,11 +53,27 @@ class Browser:
         return list(self.jar)
 
 
-def submit_report(base: str, cookies: list, path: str, data: dict, barrier, results) -> None:
-    """One client: the same signed-in session posts the report once the barrier opens."""
-    browser = Browser(base)
-    for cookie in cookies:
-        browser.jar.set_cookie(cookie)
-    barrier.wait(timeout=60)
-    status, location, page = browser.request(path, data)
-    results.put((status, location, page[:300] if status >= 500 else ""))
+def cookie_header(browser: Browser) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in browser.jar)
+
+
+def main() -> None:
+    job = json.load(sys.stdin)
+    request = urllib.request.Request(
+        job["base"] + job["path"],
+        data=urllib.parse.urlencode(job["data"]).encode(),
+        headers={"Cookie": job["cookie"]},
+    )
+    opener = urllib.request.build_opener(NoRedirect())
+    time.sleep(max(0.0, job["start"] - time.time()))
+    try:
+        with opener.open(request, timeout=60) as response:
+            answer = [response.status, response.headers.get("Location", ""), ""]
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode(errors="replace")
+        answer = [exc.code, exc.headers.get("Location", ""), body[:300] if exc.code >= 500 else ""]
+    print(json.dumps(answer))
+
+
+if __name__ == "__main__":
+    main()

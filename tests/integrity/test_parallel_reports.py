@@ -1,14 +1,17 @@
-"""Six parallel submissions by one department on one milestone, from six clients with
-their own sessions, against a served app: exactly one pending report is stored, and
-every other request gets the friendly redirect to it (never a 500).
+"""Six parallel submissions by one department on one milestone, from six client
+processes with their own sessions, against a served app: exactly one pending report is
+stored, and every other request gets the friendly redirect to it (never a 500).
 
-The clients are threads, not spawned processes: each request is served on its own
-server thread with its own database connection, and the race is decided by the
-database (the partial unique index), which a client thread reaches as truly in parallel
-as a process would, without re-importing pytest in six fresh interpreters."""
+The clients are plain subprocesses (tests/integrity/posting.py run as a program) that
+post at one shared instant; each request is served on its own server thread with its
+own database connection, so the race is decided by the database's partial unique index."""
 
-import queue
+import json
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +20,9 @@ from werkzeug.serving import make_server
 from app.extensions import db
 from app.models import ProgressReport
 from tests.factories import PASSWORD, build_world
-from tests.integrity.posting import Browser, submit_report
+from tests.integrity.posting import Browser, cookie_header
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PARALLEL = 6
 
@@ -54,17 +59,25 @@ def test_parallel_submissions_store_one_pending_report(app, served, milestone):
             "text": f"第 {n + 1} 个窗口提交的进展",
             "action": "submit",
         }
-        jobs.append((browser.cookies(), data))
-    barrier, results = threading.Barrier(PARALLEL), queue.Queue()
-    workers = [
-        threading.Thread(target=submit_report, args=(served, cookies, path, data, barrier, results))
-        for cookies, data in jobs
+        jobs.append({"base": served, "cookie": cookie_header(browser), "path": path, "data": data})
+    start = time.time() + 3  # every process is up and waiting before the instant
+    clients = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.integrity.posting"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in jobs
     ]
-    for worker in workers:
-        worker.start()
-    answers = [results.get(timeout=120) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=30)
+    for client, job in zip(clients, jobs, strict=True):  # all get their job before the instant
+        client.stdin.write(json.dumps(dict(job, start=start)))
+        client.stdin.close()
+    answers = []
+    for client in clients:
+        answers.append(tuple(json.loads(client.stdout.read())))
+        client.wait(timeout=60)
 
     assert [a for a in answers if a[0] != 302] == [], "every submission answers with a redirect"
     with app.app_context():
