@@ -181,6 +181,12 @@ def shifted(col: str, target: str, spans: dict, shared: dict) -> str:
     return expr
 
 
+def renamed(expr: str, prefix: str) -> str:
+    """`wh-office` -> `a0007-office`; a name without a prefix gets one: `office` -> `a0007-office`."""
+    new = f"CASE WHEN position('-' in {expr}) > 0 THEN regexp_replace({expr}, '^[^-]+', {prefix})"
+    return f"{new} ELSE {prefix} || '-' || {expr} END"
+
+
 def column_expr(table, col, refs: dict, spans, shared, template) -> str:
     """The SELECT expression that makes the area's value of one column."""
     name = col.name
@@ -190,10 +196,10 @@ def column_expr(table, col, refs: dict, spans, shared, template) -> str:
     tpl_name = template[1].replace("'", "''")
     special = {
         ("region", "name"): region_name,
-        ("plan", "code"): f"regexp_replace(t.code, '^[^-]+', {prefix})",
+        ("plan", "code"): renamed("t.code", prefix),
         ("plan", "title"): f"replace(t.title, '{tpl_name}', {new_region})",
-        ("user", "username"): f"regexp_replace(t.username, '^[^-]+', {prefix})",
-        ("user", "email"): f"regexp_replace(t.email, '^[^-]+', {prefix})",
+        ("user", "username"): renamed("t.username", prefix),
+        ("user", "email"): f"{renamed('t.username', prefix)} || '@' || split_part(t.email, '@', 2)",
         ("user", "display_name"): f"replace(t.display_name, '{tpl_name}', {new_region})",
     }
     if (table.name, name) in special:
