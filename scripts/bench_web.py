@@ -303,6 +303,14 @@ def run_posts(args, jobs: list) -> dict:
     }
 
 
+def drain(args) -> None:
+    """Wait until the requests wrk left queued are done: one probe per worker, in parallel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(args.workers) as pool:
+        list(pool.map(lambda _: request(args.port, "GET", "/login"), range(args.workers)))
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -313,7 +321,10 @@ def pct(values: list[float], p: float) -> float:
 def sequential(args, path: str, cookie: str, log_path: Path) -> dict:
     """One request at a time: client time and the server's own duration_ms (by request id)."""
     client, rids = [], []
-    for _ in range(args.sequential):
+    started = time.time()
+    for i in range(args.sequential):
+        if i >= 3 and time.time() - started > args.budget:
+            break
         t0 = time.perf_counter()
         status, headers, _ = request(args.port, "GET", path, cookie)
         client.append((time.perf_counter() - t0) * 1000)
@@ -411,12 +422,13 @@ def table(rows: list[dict], floor_rps: float | None) -> str:
         seq = ""
         if r.get("seq_server_p50_ms") is not None:
             seq = f"{r['seq_server_p50_ms']:.1f} / {r['seq_server_max_ms']:.1f}"
-        load = (
-            f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['rps']:.1f} | {ratio} "
-            f"| {r['errors']} | {r['bytes_per_response']:,.0f}"
-            if "rps" in r
-            else " | | | | | |"
-        )
+        if r.get("load_skipped"):
+            load = f"{r['load_skipped']} ||||||"
+        else:
+            load = (
+                f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['rps']:.1f} | {ratio} "
+                f"| {r['errors']} | {r['bytes_per_response']:,.0f}"
+            )
         lines.append(f"| {r['name']} `{r['path']}` | {r['user']} | {load} | {seq} |")
     return head + "\n".join(lines) + "\n"
 
@@ -479,6 +491,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads-client", type=int, default=2, help="wrk threads")
     ap.add_argument("--duration", type=int, default=10, help="seconds per page")
     ap.add_argument("--sequential", type=int, default=30, help="one-at-a-time requests per page (0: none)")
+    ap.add_argument("--budget", type=float, default=15, help="s per page: warm-up, one at a time")
+    ap.add_argument("--max-page-ms", type=float, default=2000, help="no load pass above this")
     ap.add_argument("--area", type=int, default=1, help="whose accounts and plan (a0001 …)")
     ap.add_argument("--post-areas", type=int, default=100, help="areas whose departments submit reports")
     ap.add_argument("--pages", default="", help="comma-separated keys (default: all)")
@@ -537,8 +551,11 @@ def main(argv=None) -> int:
                 print_row(row)
                 continue
             cookie = cookies.get(p["user"], "")
+            t0 = time.time()
             status, _, _ = request(args.port, "GET", p["path"], cookie)  # check
             for _ in range(args.workers * 2 if status == 200 else 0):  # warm every worker
+                if time.time() - t0 > args.budget:
+                    break
                 request(args.port, "GET", p["path"], cookie)
             if p["key"] == "api" and status == 404:
                 row["skipped"] = "skipped: no such route yet (issue 13)"
@@ -552,7 +569,12 @@ def main(argv=None) -> int:
                 continue
             if args.sequential:
                 row.update(sequential(args, p["path"], cookie, log_path))
-            row.update(run_wrk(wrk, args, p["path"], cookie, 200, work))
+            one = row.get("seq_server_p50_ms") or row.get("seq_client_p50_ms") or 0
+            if one > args.max_page_ms:
+                row["load_skipped"] = f"one request takes {one / 1000:.1f} s: no load pass"
+            else:
+                row.update(run_wrk(wrk, args, p["path"], cookie, 200, work))
+                drain(args)
             results.append(row)
             print_row(row)
     finally:
@@ -634,6 +656,9 @@ def post_bench(args, pairs) -> dict:
 def print_row(row: dict) -> None:
     if row.get("skipped"):
         print(f"  {row['name']:<28} {row['skipped']}", flush=True)
+        return
+    if row.get("load_skipped"):
+        print(f"  {row['name']:<28} {row['load_skipped']}", flush=True)
         return
     seq = ""
     if row.get("seq_server_p50_ms") is not None:
