@@ -148,6 +148,11 @@ def worker_deaths(log_text: str, workers: int) -> dict:
     }
 
 
+def death_count(log_text: str) -> int:
+    found = worker_deaths(log_text, 0)
+    return found["signalled"] + found["exited"] + found["timeouts"]
+
+
 # --- HTTP -----------------------------------------------------------------------------
 
 
@@ -320,15 +325,20 @@ def pct(values: list[float], p: float) -> float:
 
 def sequential(args, path: str, cookie: str, log_path: Path) -> dict:
     """One request at a time: client time and the server's own duration_ms (by request id)."""
-    client, rids = [], []
+    client, rids, failed = [], [], 0
     started = time.time()
     for i in range(args.sequential):
         if i >= 3 and time.time() - started > args.budget:
             break
         t0 = time.perf_counter()
-        status, headers, _ = request(args.port, "GET", path, cookie)
+        try:
+            status, headers, _ = request(args.port, "GET", path, cookie)
+        except OSError:  # the worker died under the request (counted from gunicorn's log too)
+            failed += 1
+            continue
         client.append((time.perf_counter() - t0) * 1000)
         rids.append(headers.get("x-request-id"))
+        failed += status != 200
     time.sleep(0.3)  # let the workers flush their log lines
     server = []
     text = log_path.read_text(errors="replace")
@@ -339,7 +349,8 @@ def sequential(args, path: str, cookie: str, log_path: Path) -> dict:
     server.sort()
     client.sort()
     return {
-        "seq_client_p50_ms": statistics.median(client),
+        "seq_failed": failed,
+        "seq_client_p50_ms": statistics.median(client) if client else None,
         "seq_server_p50_ms": statistics.median(server) if server else None,
         "seq_server_max_ms": server[-1] if server else None,
         "seq_samples": len(server),
@@ -422,6 +433,10 @@ def table(rows: list[dict], floor_rps: float | None) -> str:
         seq = ""
         if r.get("seq_server_p50_ms") is not None:
             seq = f"{r['seq_server_p50_ms']:.1f} / {r['seq_server_max_ms']:.1f}"
+        if r.get("seq_failed"):
+            seq += f" ({r['seq_failed']} failed)"
+        if r.get("worker_deaths"):
+            seq += f" **{r['worker_deaths']} worker deaths**"
         if r.get("load_skipped"):
             load = f"{r['load_skipped']} ||||||"
         else:
@@ -542,8 +557,10 @@ def main(argv=None) -> int:
         for user in sorted({p["user"] for p in todo if p["user"] not in (None, "many")}):
             cookies[user] = login(args.port, user)
         for p in todo:
+            deaths_before = death_count(log_path.read_text(errors="replace"))
             row = {k: p[k] for k in ("name", "key", "path")}
             row["user"] = p["user"] or "anonymous"
+            row.update(deaths_before=deaths_before, log_path=str(log_path), workers=args.workers)
             if p["key"] == "post":
                 pairs = post_pairs(conn, args.post_areas)
                 row.update(post_bench(args, pairs))
@@ -552,11 +569,14 @@ def main(argv=None) -> int:
                 continue
             cookie = cookies.get(p["user"], "")
             t0 = time.time()
-            status, _, _ = request(args.port, "GET", p["path"], cookie)  # check
-            for _ in range(args.workers * 2 if status == 200 else 0):  # warm every worker
-                if time.time() - t0 > args.budget:
-                    break
-                request(args.port, "GET", p["path"], cookie)
+            try:
+                status, _, _ = request(args.port, "GET", p["path"], cookie)  # check
+                for _ in range(args.workers * 2 if status == 200 else 0):  # warm every worker
+                    if time.time() - t0 > args.budget:
+                        break
+                    request(args.port, "GET", p["path"], cookie)
+            except OSError as exc:  # a worker died under it
+                status = f"no answer ({type(exc).__name__})"
             if p["key"] == "api" and status == 404:
                 row["skipped"] = "skipped: no such route yet (issue 13)"
                 results.append(row)
@@ -666,6 +686,10 @@ def post_bench(args, pairs) -> dict:
 
 
 def print_row(row: dict) -> None:
+    if "deaths_before" in row:
+        log_text = Path(row.pop("log_path")).read_text(errors="replace")
+        row.pop("workers")
+        row["worker_deaths"] = death_count(log_text) - row.pop("deaths_before")
     if row.get("skipped"):
         print(f"  {row['name']:<28} {row['skipped']}", flush=True)
         return
