@@ -439,6 +439,8 @@ def table(rows: list[dict], floor_rps: float | None) -> str:
             seq += f" **{r['worker_deaths']} worker deaths**"
         if r.get("load_skipped"):
             load = f"{r['load_skipped']} ||||||"
+        elif not r.get("requests"):
+            load = f"no request completed within the run ({r.get('errors', 0)} errors) ||||||"
         else:
             load = (
                 f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['rps']:.1f} | {ratio} "
