@@ -36,6 +36,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timed runs after one warm-up")
     ap.add_argument("--cprofile", action="store_true")
     ap.add_argument("--top", type=int, default=8)
+    ap.add_argument("--full", action="store_true", help="print the slowest statements in full")
     args = ap.parse_args(argv)
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -85,7 +86,7 @@ def main(argv=None) -> int:
                 print(f"   {n:5d} × {shape}")
         slow = sorted(statements, key=lambda x: -x[1])[:3]
         for s, t in slow:
-            flat = re.sub(r"\s+", " ", s)[:200]
+            flat = re.sub(r"\s+", " ", s)[: None if args.full else 200]
             print(f"   slowest {t * 1000:7.1f} ms: {flat}")
         if args.cprofile:
             prof = cProfile.Profile()
