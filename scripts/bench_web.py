@@ -535,6 +535,7 @@ def main(argv=None) -> int:
         STARPATH_ENV="production",
         STARPATH_AS_OF=AS_OF,
         SECRET_KEY=secrets.token_hex(32),
+        PYTHONFAULTHANDLER="1",  # a worker that crashes leaves its Python stack in the log
     )
     conn = db_connect(args.database_url)
     facts = area_facts(conn, args.area)
