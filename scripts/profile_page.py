@@ -1,0 +1,103 @@
+"""Where a page's time goes: `python scripts/profile_page.py USER PATH [PATH …]`.
+
+In-process (Flask test client) on DATABASE_URL (default: the benchmark database
+`bench` that scripts/gen_province.py fills), as of 2021-03-15. For each path:
+status, time, the number of SQL statements and their total time, the statements
+that ran most often, and with --cprofile the functions with the most own time.
+
+    python scripts/profile_page.py a0001-police /my /milestones/19
+    python scripts/profile_page.py --cprofile a0001-leader /plans/a0001-1313/dashboard
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import logging
+import os
+import pstats
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/bench"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("user")
+    ap.add_argument("paths", nargs="+")
+    ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DB)
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs after one warm-up")
+    ap.add_argument("--cprofile", action="store_true")
+    ap.add_argument("--top", type=int, default=8)
+    ap.add_argument("--full", action="store_true", help="print the slowest statements in full")
+    args = ap.parse_args(argv)
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+    os.environ["STARPATH_AS_OF"] = "2021-03-15"
+    os.environ.pop("STARPATH_ENV", None)
+
+    from sqlalchemy import event
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app({"WTF_CSRF_ENABLED": False})
+    logging.disable(logging.WARNING)  # the request log lines would drown the report
+    statements: list[tuple[str, float]] = []
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["t0"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, time.perf_counter() - conn.info.pop("t0", time.perf_counter())))
+
+    client = app.test_client()
+    resp = client.post("/login", data={"username": args.user, "password": "demo-pass-2021"})
+    if resp.status_code != 302:
+        raise SystemExit(f"log-in as {args.user} answered {resp.status_code}")
+    for path in args.paths:
+        client.get(path)  # warm-up
+        times, counts = [], []
+        for _ in range(args.repeat):
+            statements.clear()
+            t0 = time.perf_counter()
+            resp = client.get(path)
+            times.append((time.perf_counter() - t0) * 1000)
+            counts.append(len(statements))
+        sql_ms = sum(t for _, t in statements) * 1000
+        print(
+            f"{path}: {resp.status_code}, {len(resp.data):,} bytes, best {min(times):.1f} ms, "
+            f"{counts[-1]} SQL statements ({sql_ms:.1f} ms in the database)"
+        )
+        shapes = Counter(re.sub(r"\s+", " ", s)[:160] for s, _ in statements)
+        for shape, n in shapes.most_common(args.top):
+            if n > 1:
+                print(f"   {n:5d} × {shape}")
+        slow = sorted(statements, key=lambda x: -x[1])[:3]
+        for s, t in slow:
+            flat = re.sub(r"\s+", " ", s)[: None if args.full else 200]
+            print(f"   slowest {t * 1000:7.1f} ms: {flat}")
+        if args.cprofile:
+            prof = cProfile.Profile()
+            prof.enable()
+            client.get(path)
+            prof.disable()
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(args.top * 2)
+            print("\n".join(out.getvalue().splitlines()[6:]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
