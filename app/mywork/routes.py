@@ -29,7 +29,7 @@ from app.mywork.forms import EvidenceRemoveForm, ReportForm
 from app.mywork.notices import department_notices
 from app.params import MAX_PAGE, int_arg
 from app.permissions import ensure
-from app.status import plan_status
+from app.status.plan_status import milestone_statuses
 from workflows import review
 
 NOTIFICATIONS_PER_PAGE = 50
@@ -70,12 +70,12 @@ def index():
 
 
 def _statuses(milestones) -> dict:
-    """{milestone id: 三色 Status} for the department's open milestones, one plan at a time."""
-    out = {}
-    for plan in {m.plan_id: m.plan for m in milestones}.values():
-        rows = plan_status(plan).rows
-        out.update({m.id: rows[m.id].status for m in milestones if m.plan_id == plan.id})
-    return out
+    """{milestone id: 三色 Status} for the department's open milestones: read for those
+    milestones only, not for the whole of each plan."""
+    found = milestone_statuses(
+        {m.plan_id for m in milestones}, clock.today(), milestone_ids=[m.id for m in milestones]
+    )
+    return {mid: st for mid, (_, st) in found.items()}
 
 
 def _returned_values(dept_id: int) -> list[IndicatorValue]:

@@ -318,48 +318,56 @@ class PlanCounts:
     overdue: int  # open milestones past their due date
 
 
-def plan_counts(plan_ids, today: date, runs: dict[int, ForecastRun] | None = None) -> dict[int, PlanCounts]:
-    """{plan id: counts by colour and overdue} for many plans: the same answer as
-    plan_status(plan).counts for each, in six queries in all."""
+def milestone_statuses(
+    plan_ids, today: date, runs: dict[int, ForecastRun] | None = None, milestone_ids=None
+) -> dict[int, tuple[int, rules.Status]]:
+    """{milestone id: (plan id, 三色 Status)} for the plans' milestones (only those of
+    milestone_ids when given): the answer plan_status gives row by row, in six queries
+    whatever the number of plans and milestones, reading plain columns."""
     plan_ids = list(plan_ids)
-    out = {pid: PlanCounts(rules.Counts(), 0) for pid in plan_ids}
     if not plan_ids:
-        return out
+        return {}
     runs = latest_runs(plan_ids) if runs is None else runs
     policies = {
         row.plan_id: rules.Thresholds(soon_days=row.status_soon_days, behind_points=row.status_behind_points)
         for row in db.session.scalars(select(ReminderPolicy).where(ReminderPolicy.plan_id.in_(plan_ids)))
     }
-    milestones = db.session.execute(
-        select(
-            Milestone.id, Milestone.plan_id, Milestone.due_date, Milestone.status, Milestone.percent
-        ).where(Milestone.plan_id.in_(plan_ids))
-    ).all()
-    due = {m.id: m.due_date for m in milestones}
+    stmt = select(Milestone.id, Milestone.plan_id, Milestone.due_date, Milestone.status, Milestone.percent)
+    deps = select(Dependency.successor_id, Milestone.due_date).join(
+        Milestone, Dependency.predecessor_id == Milestone.id
+    )
+    reports = (
+        select(ProgressReport.milestone_id)
+        .join(Milestone, ProgressReport.milestone_id == Milestone.id)
+        .where(ProgressReport.state == "returned")
+        .distinct()
+    )
+    notices = (
+        select(Notice.milestone_id, func.count())
+        .join(Milestone, Notice.milestone_id == Milestone.id)
+        .where(Notice.state.in_(OPEN_NOTICE_STATES))
+        .group_by(Notice.milestone_id)
+    )
+    if milestone_ids is None:
+        stmt = stmt.where(Milestone.plan_id.in_(plan_ids))
+        deps = deps.where(Dependency.plan_id.in_(plan_ids), Milestone.plan_id == Dependency.plan_id)
+        reports = reports.where(Milestone.plan_id.in_(plan_ids))
+        notices = notices.where(Milestone.plan_id.in_(plan_ids))
+    else:
+        ids = list(milestone_ids)
+        stmt = stmt.where(Milestone.plan_id.in_(plan_ids), Milestone.id.in_(ids))
+        deps = deps.where(Dependency.successor_id.in_(ids), Milestone.plan_id == Dependency.plan_id)
+        reports = reports.where(ProgressReport.milestone_id.in_(ids))
+        notices = notices.where(Notice.milestone_id.in_(ids))
+    milestones = db.session.execute(stmt).all()
     pred_dues = defaultdict(list)
-    for succ, pred in db.session.execute(
-        select(Dependency.successor_id, Dependency.predecessor_id).where(Dependency.plan_id.in_(plan_ids))
-    ):
-        if pred in due:
-            pred_dues[succ].append(due[pred])
-    returned = set(
-        db.session.scalars(
-            select(ProgressReport.milestone_id)
-            .join(Milestone, ProgressReport.milestone_id == Milestone.id)
-            .where(Milestone.plan_id.in_(plan_ids), ProgressReport.state == "returned")
-            .distinct()
-        )
-    )
-    open_notices = dict(
-        db.session.execute(
-            select(Notice.milestone_id, func.count())
-            .join(Milestone, Notice.milestone_id == Milestone.id)
-            .where(Milestone.plan_id.in_(plan_ids), Notice.state.in_(OPEN_NOTICE_STATES))
-            .group_by(Notice.milestone_id)
-        ).all()
-    )
+    for succ, pred_due in db.session.execute(deps):
+        pred_dues[succ].append(pred_due)
+    returned = set(db.session.scalars(reports))
+    open_notices = dict(db.session.execute(notices).all())
     finish = {pid: _stored_forecast(run)[0] for pid, run in runs.items()}
     default = rules.Thresholds()
+    out = {}
     for m in milestones:
         facts = _facts(
             m.due_date,
@@ -370,9 +378,17 @@ def plan_counts(plan_ids, today: date, runs: dict[int, ForecastRun] | None = Non
             m.id in returned,
             open_notices.get(m.id, 0),
         )
-        st = rules.milestone_status(facts, today, policies.get(m.plan_id, default))
-        row = out[m.plan_id]
-        row.counts.add(st.colour, m.id)
+        out[m.id] = (m.plan_id, rules.milestone_status(facts, today, policies.get(m.plan_id, default)))
+    return out
+
+
+def plan_counts(plan_ids, today: date, runs: dict[int, ForecastRun] | None = None) -> dict[int, PlanCounts]:
+    """{plan id: counts by colour and overdue} for many plans: the same answer as
+    plan_status(plan).counts for each, in a fixed number of queries."""
+    out = {pid: PlanCounts(rules.Counts(), 0) for pid in plan_ids}
+    for mid, (plan_id, st) in milestone_statuses(list(out), today, runs).items():
+        row = out[plan_id]
+        row.counts.add(st.colour, mid)
         if st.days_late > 0:
             row.overdue += 1
     return out

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ForecastRun, Milestone, Notice, Plan, ProgressReport
 from app.status import plan_status
-from app.status.plan_status import latest_runs, plan_counts
+from app.status.plan_status import latest_runs, milestone_statuses, plan_counts
 from tests.factories import add_areas, build_matrix_world
 
 
@@ -57,6 +57,13 @@ def test_plan_counts_match_plan_status(ctx):
         ps = plan_status(plan, today)
         assert got[plan.id].counts.as_dict() == ps.counts.as_dict(), plan.code
         assert got[plan.id].overdue == sum(1 for r in ps.rows.values() if r.status.days_late > 0)
+    # Some milestones only (the /my page): the same Status as the whole plan's.
+    whole = plan_status(db.session.get(Plan, w["plan_a"]), today).rows
+    some = milestone_statuses(
+        [w["plan_a"]], today, milestone_ids=[w["m_police"], w["m_far"], w["m_transport"]]
+    )
+    assert set(some) == {w["m_police"], w["m_far"], w["m_transport"]}
+    assert all(st == whole[mid].status for mid, (_, st) in some.items())
     assert got[w["plan_a"]].counts.red >= 2  # m_late overdue, m_far forecast late
     assert latest_runs([w["plan_a"]])[w["plan_a"]].data_key == "x"
     assert latest_runs([w["plan_a"]], on_or_before=date(2021, 2, 1)) == {}
