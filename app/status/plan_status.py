@@ -8,7 +8,7 @@ policy and the latest stored forecast run.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -129,7 +129,10 @@ def _stored_forecast(run: ForecastRun | None) -> tuple[dict, dict, dict]:
     {milestone key: [{"number", "name", "points"}]} — the points its declared delivery adds."""
     if run is None:
         return {}, {}, {}
-    result = run.result or {}
+    return _parse_forecast(run.result or {})
+
+
+def _parse_forecast(result: dict) -> tuple[dict, dict, dict]:
     keys = result.get("keys") or {}
     fc = result.get("forecast") or {}
     finish, chance = {}, {}
@@ -290,9 +293,12 @@ def _roll_up(nodes: dict, own: dict) -> dict[int, rules.Counts]:
 # of plans, each reading plain columns; the colours still come from rules.milestone_status.
 
 
-def latest_runs(plan_ids, on_or_before: date | None = None) -> dict[int, ForecastRun]:
-    """{plan id: its latest stored run} in one query; with on_or_before, the latest run whose
-    data date is on or before that day (what app.dashboard.runs.run_known_on answers)."""
+def latest_runs(plan_ids, on_or_before: date | None = None) -> dict[int, RunDigest]:
+    """{plan id: digest of its latest stored run} in one query; with on_or_before, of the latest
+    run whose data date is on or before that day (what app.dashboard.runs.run_known_on answers).
+
+    Stored runs never change, so their digests are kept in the process (RUN_DIGESTS of them):
+    only a run not seen before is read, with its result, in one more query."""
     if not plan_ids:
         return {}
     if on_or_before is None:
@@ -301,15 +307,64 @@ def latest_runs(plan_ids, on_or_before: date | None = None) -> dict[int, Forecas
         order = (ForecastRun.as_of.desc(), ForecastRun.computed_at.desc(), ForecastRun.id.desc())
     ranked = select(
         ForecastRun.id,
+        ForecastRun.plan_id,
+        ForecastRun.data_key,
+        ForecastRun.computed_at,
+        ForecastRun.as_of,
+        ForecastRun.target_date,
         func.row_number().over(partition_by=ForecastRun.plan_id, order_by=order).label("rank"),
-    ).where(ForecastRun.plan_id.in_(plan_ids))
+    ).where(ForecastRun.plan_id.in_(list(plan_ids)))
     if on_or_before is not None:
         ranked = ranked.where(ForecastRun.as_of <= on_or_before)
     ranked = ranked.subquery()
-    runs = db.session.scalars(
-        select(ForecastRun).join(ranked, ranked.c.id == ForecastRun.id).where(ranked.c.rank == 1)
-    )
-    return {run.plan_id: run for run in runs}
+    rows = db.session.execute(select(ranked).where(ranked.c.rank == 1)).all()
+    out, missing = {}, {}
+    for row in rows:
+        key = (row.id, row.plan_id, row.data_key, row.computed_at)
+        digest = _DIGESTS.get(key)
+        if digest is None:
+            missing[row.id] = (key, row)
+        else:
+            _DIGESTS.move_to_end(key)
+            out[row.plan_id] = digest
+    if missing:
+        for run_id, result in db.session.execute(
+            select(ForecastRun.id, ForecastRun.result).where(ForecastRun.id.in_(list(missing)))
+        ):
+            key, row = missing[run_id]
+            digest = RunDigest.of(row, result or {})
+            _DIGESTS[key] = digest
+            out[row.plan_id] = digest
+        while len(_DIGESTS) > RUN_DIGESTS:
+            _DIGESTS.popitem(last=False)
+    return out
+
+
+@dataclass(frozen=True)
+class RunDigest:
+    """What the status rules and the headline read of a stored run (app.dashboard.runs.headline
+    takes it in place of the run): its result keeps only the headline's parts."""
+
+    id: int
+    plan_id: int
+    as_of: date
+    target_date: date
+    result: dict
+    finish: dict  # {milestone id: median forecast finish}
+
+    @classmethod
+    def of(cls, row, result: dict) -> RunDigest:
+        fc = result.get("forecast") or {}
+        kept = {k: result[k] for k in ("as_of", "target_date", "target_stars") if k in result}
+        if "current" in result:
+            kept["current"] = {k: result["current"].get(k) for k in ("total", "stars")}
+        kept["forecast"] = {k: fc[k] for k in ("p_target", "p50", "probabilities") if k in fc}
+        finish, _, _ = _parse_forecast(result)
+        return cls(row.id, row.plan_id, row.as_of, row.target_date, kept, finish)
+
+
+RUN_DIGESTS = 512
+_DIGESTS: OrderedDict[tuple, RunDigest] = OrderedDict()
 
 
 @dataclass
@@ -319,7 +374,7 @@ class PlanCounts:
 
 
 def milestone_statuses(
-    plan_ids, today: date, runs: dict[int, ForecastRun] | None = None, milestone_ids=None
+    plan_ids, today: date, runs: dict[int, RunDigest] | None = None, milestone_ids=None
 ) -> dict[int, tuple[int, rules.Status]]:
     """{milestone id: (plan id, 三色 Status)} for the plans' milestones (only those of
     milestone_ids when given): the answer plan_status gives row by row, in six queries
@@ -365,7 +420,7 @@ def milestone_statuses(
         pred_dues[succ].append(pred_due)
     returned = set(db.session.scalars(reports))
     open_notices = dict(db.session.execute(notices).all())
-    finish = {pid: _stored_forecast(run)[0] for pid, run in runs.items()}
+    finish = {pid: run.finish for pid, run in runs.items()}
     default = rules.Thresholds()
     out = {}
     for m in milestones:
@@ -382,7 +437,7 @@ def milestone_statuses(
     return out
 
 
-def plan_counts(plan_ids, today: date, runs: dict[int, ForecastRun] | None = None) -> dict[int, PlanCounts]:
+def plan_counts(plan_ids, today: date, runs: dict[int, RunDigest] | None = None) -> dict[int, PlanCounts]:
     """{plan id: counts by colour and overdue} for many plans: the same answer as
     plan_status(plan).counts for each, in a fixed number of queries."""
     out = {pid: PlanCounts(rules.Counts(), 0) for pid in plan_ids}

@@ -65,5 +65,8 @@ def test_plan_counts_match_plan_status(ctx):
     assert set(some) == {w["m_police"], w["m_far"], w["m_transport"]}
     assert all(st == whole[mid].status for mid, (_, st) in some.items())
     assert got[w["plan_a"]].counts.red >= 2  # m_late overdue, m_far forecast late
-    assert latest_runs([w["plan_a"]])[w["plan_a"]].data_key == "x"
+    run = db.session.scalar(select(ForecastRun).where(ForecastRun.data_key == "x"))
+    digest = latest_runs([w["plan_a"]])[w["plan_a"]]
+    assert (digest.id, digest.finish) == (run.id, {m.id: date(2022, 3, 1)})
+    assert latest_runs([w["plan_a"]])[w["plan_a"]] is digest  # kept: a stored run never changes
     assert latest_runs([w["plan_a"]], on_or_before=date(2021, 2, 1)) == {}
