@@ -15,7 +15,7 @@ from app.models import Department, Region, User
 from app.params import MAX_PAGE, int_arg
 from app.permissions import require
 
-USERS_PER_PAGE = 50
+USERS_PER_PAGE = 50  # users and departments a page
 
 USER_FIELDS = ["username", "display_name", "email", "role", "region_id", "department_id", "active"]
 
@@ -79,13 +79,25 @@ def departments():
         else:
             flash("部门已创建。", "success")
             return redirect(url_for("admin.departments"))
-    rows = db.session.scalars(
+    q = search_text(request.args.get("q"))
+    stmt = (
         select(Department)
         .join(Region)
         .options(joinedload(Department.region))
-        .order_by(Region.name, Department.name)
-    ).all()
-    return render_template("admin/departments.html", form=form, departments=rows)
+        .order_by(Region.name, Department.name, Department.id)
+    )
+    if q:
+        pattern = f"%{like_escape(q)}%"
+        stmt = stmt.where(
+            or_(Department.name.ilike(pattern, escape="\\"), Region.name.ilike(pattern, escape="\\"))
+        )
+    page = db.paginate(
+        stmt,
+        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
+        per_page=USERS_PER_PAGE,
+        error_out=False,
+    )
+    return render_template("admin/departments.html", form=form, page=page, departments=page.items, q=q)
 
 
 @bp.route("/users")

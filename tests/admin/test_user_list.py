@@ -54,3 +54,21 @@ def test_pages_of_fifty_with_total_and_search(app, client):
     assert 'href="/admin/users?page=2&amp;q=' in page
     assert _ids(client, "?page=abc")[0] == first
     assert _ids(client, "?page=999")[0] == []
+
+
+def test_departments_paged_and_searchable(app, client):
+    with app.app_context():
+        w = build_world()
+        for i in range(55):
+            db.session.add(Department(region_id=w["region_b"], name=f"乙县部门{i:02d}"))
+        db.session.commit()
+    login(client, "admin")
+    page = client.get("/admin/departments").get_data(as_text=True)
+    assert "共 59 个" in page and "第 1 / 2 页" in page
+    assert page.count('href="/admin/departments/') == 50
+    page = client.get("/admin/departments?page=2").get_data(as_text=True)
+    assert page.count('href="/admin/departments/') == 9
+    page = client.get("/admin/departments?q=公安").get_data(as_text=True)
+    assert "找到 1 个" in page and "甲市公安局" in page
+    page = client.get("/admin/departments?q=甲市").get_data(as_text=True)  # by region name
+    assert "找到 3 个" in page
