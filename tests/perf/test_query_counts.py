@@ -9,6 +9,7 @@ is another matter (those pages load lazily); here only other areas grow.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 import pytest
@@ -122,6 +123,11 @@ def test_no_page_grows_with_areas(app):
         add_areas(4, start=2)
     n_large = _areas(app)
     large = measure(app, world)
+    if os.environ.get("QUERY_COUNT_REPORT"):  # a table for the record: page, queries small / large
+        with open(os.environ["QUERY_COUNT_REPORT"], "w", encoding="utf-8") as out:
+            for key, (q_small, size_small, _) in small.items():
+                q_large, size_large, _ = large[key]
+                out.write(f"{key[0]:9} {key[1]:45} {q_small:4} {q_large:4}  {size_small:7} {size_large:7}\n")
     grown, elsewhere = [], []
     for key, (q_small, size_small, _) in small.items():
         q_large, size_large, _ = large[key]
