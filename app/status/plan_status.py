@@ -12,6 +12,7 @@ from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import g, has_request_context, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -32,10 +33,22 @@ from app.models import (
 
 
 def thresholds_for(plan_id: int) -> rules.Thresholds:
+    """The plan's 三色 thresholds; read once per GET request (a page asks for each 督办 and
+    milestone), afresh elsewhere (a POST may have just changed them)."""
+    cache = None
+    if has_request_context() and request.method == "GET":
+        cache = g.setdefault("status_thresholds", {})
+        if plan_id in cache:
+            return cache[plan_id]
     row = db.session.scalar(select(ReminderPolicy).where(ReminderPolicy.plan_id == plan_id))
-    if row is None:
-        return rules.Thresholds()
-    return rules.Thresholds(soon_days=row.status_soon_days, behind_points=row.status_behind_points)
+    th = (
+        rules.Thresholds()
+        if row is None
+        else rules.Thresholds(soon_days=row.status_soon_days, behind_points=row.status_behind_points)
+    )
+    if cache is not None:
+        cache[plan_id] = th
+    return th
 
 
 def notice_colour(notice: Notice, today: date | None = None, th: rules.Thresholds | None = None):
