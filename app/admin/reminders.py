@@ -173,13 +173,24 @@ def _back_to_log() -> str:
 @bp.route("/outbox")
 @require("admin")
 def outbox():
+    """The outbox, newest first, PER_PAGE a page; ?q= finds part of an address or a subject."""
+    q = search_text(request.args.get("q"))
+    stmt = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    if q:
+        pattern = f"%{like_escape(q)}%"
+        stmt = stmt.where(
+            or_(
+                OutboxMessage.to_address.ilike(pattern, escape="\\"),
+                OutboxMessage.subject.ilike(pattern, escape="\\"),
+            )
+        )
     page = db.paginate(
-        select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
+        stmt,
         page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
         per_page=PER_PAGE,
         error_out=False,
     )
-    return render_template("admin/outbox.html", page=page)
+    return render_template("admin/outbox.html", page=page, q=q)
 
 
 @bp.route("/outbox/<int:message_id>")

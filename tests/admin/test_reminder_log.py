@@ -252,3 +252,17 @@ def test_non_admin_gets_403(app, client, log, username):
     assert response.status_code == 403
     with app.app_context():
         assert db.session.get(ReminderDelivery, failed).status == "failed"
+
+
+def test_outbox_search(app, client, log):
+    with app.app_context():
+        for to, subject in (("police@example.cn", "【星途】即将到期"), ("leader@example.cn", "【星途】周报")):
+            db.session.add(OutboxMessage(to_address=to, subject=subject, body="正文"))
+        db.session.commit()
+    login(client, "admin")
+    page = client.get("/admin/outbox?q=leader").get_data(as_text=True)
+    assert "找到 1 封" in page and "leader@example.cn" in page and "police@example.cn" not in page
+    page = client.get("/admin/outbox?q=周报").get_data(as_text=True)
+    assert "找到 1 封" in page
+    page = client.get("/admin/outbox?q=%25").get_data(as_text=True)
+    assert "没有符合" in page
