@@ -42,13 +42,16 @@ def end() -> None:
 
 
 def load_user(user_id: str):
+    from sqlalchemy.orm import joinedload
+
     from app.extensions import db
     from app.models import User
 
     raw_id, _, raw_version = (user_id or "").partition(":")
     if not raw_id.isdigit() or not raw_version.isdigit() or len(raw_id) > 18:
         return None
-    user = db.session.get(User, int(raw_id))
+    # The department comes along: every signed-in page shows its name (one query, not two).
+    user = db.session.get(User, int(raw_id), options=[joinedload(User.department)])
     if user is None or not user.active:
         return None
     if user.session_version != int(raw_version):

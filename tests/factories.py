@@ -286,3 +286,154 @@ def build_matrix_world() -> World:
         plan_b=plan_b.id,
     )
     return w
+
+
+def add_areas(k: int, start: int = 0) -> None:
+    """K more areas, each with its own region, two departments, users of every regional role,
+    a plan with two nodes and three milestones (one dependency, one co-department), submitted
+    and returned reports, an indicator with a value, a 督办, a reminder with a delivery, an
+    outbox message, a notification, an audit row and a stored forecast run: everything a page
+    could (wrongly) read once per area. Also one more user and one more notification in region
+    A (甲市公安局), so per-user lists grow too."""
+
+    from app.models import (
+        AuditEvent,
+        ForecastRun,
+        IndicatorValue,
+        Notice,
+        Notification,
+        OutboxMessage,
+        ProgressReport,
+        Reminder,
+        ReminderDelivery,
+    )
+
+    for i in range(start, start + k):
+        region = Region(name=f"扩展{i}区", kind="county")
+        db.session.add(region)
+        db.session.flush()
+        office = Department(region_id=region.id, name=f"扩展{i}区大数据局")
+        dept = Department(region_id=region.id, name=f"扩展{i}区公安局")
+        db.session.add_all([office, dept])
+        db.session.flush()
+        plan = Plan(
+            region_id=region.id,
+            code=f"area-{i}",
+            title=f"扩展{i}区行动计划",
+            period_start=date(2020, 1, 1),
+            period_end=date(2022, 12, 31),
+            target_stars=4,
+            target_date=date(2021, 10, 31),
+        )
+        db.session.add(plan)
+        db.session.flush()
+        root = PlanNode(plan_id=plan.id, key="n1", kind="program", title="示范工程")
+        db.session.add(root)
+        db.session.flush()
+        child = PlanNode(plan_id=plan.id, key="n2", kind="project", title="重点项目", parent_id=root.id)
+        db.session.add(child)
+        db.session.flush()
+        ms = []
+        for j, (due, status) in enumerate(
+            (
+                (date(2021, 1, 31), "in_progress"),
+                (date(2021, 3, 20), "not_started"),
+                (date(2021, 9, 30), "done"),
+            )
+        ):
+            m = Milestone(
+                plan_id=plan.id,
+                node_id=child.id if j else root.id,
+                key=f"m{j}",
+                title=f"扩展{i}区里程碑{j}",
+                text="完成",
+                due_date=due,
+                baseline_due_date=due,
+                lead_department_id=dept.id,
+                status=status,
+            )
+            m.co_departments = [office]
+            db.session.add(m)
+            ms.append(m)
+        db.session.flush()
+        db.session.add(Dependency(plan_id=plan.id, predecessor_id=ms[0].id, successor_id=ms[1].id))
+        users = {
+            role: _user(f"area{i}-{role}", role, region, office if role == "plan_office" else dept)
+            for role in ("department", "plan_office")
+        }
+        users["leading_group"] = _user(f"area{i}-leading_group", "leading_group", region)
+        db.session.flush()
+        for m, state in ((ms[0], "submitted"), (ms[1], "returned")):
+            db.session.add(
+                ProgressReport(
+                    milestone_id=m.id,
+                    department_id=dept.id,
+                    author_id=users["department"].id,
+                    kind="lead",
+                    text="进展",
+                    percent=30,
+                    claimed_status="in_progress",
+                    state=state,
+                )
+            )
+        ind = Indicator(plan_id=plan.id, key="i1", name=f"扩展{i}区指标", unit="%")
+        ind.departments = [dept]
+        db.session.add(ind)
+        db.session.add(
+            IndicatorValue(
+                indicator=ind,
+                as_of=date(2021, 3, 1),
+                value_number=50,
+                state="submitted",
+                entered_by_id=users["department"].id,
+            )
+        )
+        db.session.add(
+            Notice(
+                milestone_id=ms[0].id,
+                department_id=dept.id,
+                issued_by_id=users["leading_group"].id,
+                text="请加快",
+                reply_due=date(2021, 3, 10),
+            )
+        )
+        reminder = Reminder(
+            milestone_id=ms[0].id,
+            recipient_id=users["department"].id,
+            kind="overdue",
+            slot=date(2021, 3, 1),
+            send_on=date(2021, 3, 1),
+            due_date=ms[0].due_date,
+        )
+        db.session.add(ReminderDelivery(reminder=reminder, channel="email", status="sent", attempts=1))
+        db.session.add(
+            OutboxMessage(
+                user_id=users["department"].id, to_address=f"a{i}@example.cn", subject="提醒", body="正文"
+            )
+        )
+        db.session.add(Notification(user_id=users["department"].id, text="请处理", link="/my"))
+        db.session.add(
+            AuditEvent(
+                user_id=users["plan_office"].id,
+                action="milestone.edit",
+                object_type="milestone",
+                object_id=ms[0].id,
+                summary="修改",
+                milestone_id=ms[0].id,
+                region_id=region.id,
+            )
+        )
+        db.session.add(
+            ForecastRun(
+                plan_id=plan.id,
+                as_of=date(2021, 3, 1),
+                target_date=date(2021, 10, 31),
+                data_key=f"k{i}",
+                result={},
+            )
+        )
+    police = db.session.scalar(db.select(Department).where(Department.name == "甲市公安局"))
+    extra = _user(f"police-extra-{start}", "department", police.region, police)
+    db.session.flush()
+    db.session.add(Notification(user_id=extra.id, text="请处理", link="/my"))
+    db.session.commit()

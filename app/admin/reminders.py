@@ -6,17 +6,18 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 
 from app import audit
 from app.admin import bp
 from app.admin.forms import DeliveryRetryForm
+from app.admin.search import like_escape, search_text
 from app.errors import render_error
 from app.extensions import db
 from app.models import Department, Milestone, OutboxMessage, Plan, Reminder, ReminderDelivery, User
 from app.models.reminder import CHANNELS, DELIVERY_STATES
-from app.params import MAX_PAGE, form_id, int_arg
+from app.params import MAX_ID, MAX_PAGE, form_id, int_arg
 from app.permissions import require
 from workflows import reminders_send, reminders_upkeep
 from workflows.reminder_policy import KIND_LABELS
@@ -42,9 +43,12 @@ def _date_arg(name: str) -> date | None:
 
 
 def _filters() -> dict:
+    """The log's filters. 计划 and 部门 are typed text (a plan's code or part of its title, part
+    of a department's name; digits alone name an id, as older links do); an unknown kind,
+    channel or status and an unreadable date are ignored, as if the field were empty."""
     return {
-        "plan": int_arg("plan", strict=False),
-        "department": int_arg("department", strict=False),
+        "plan": search_text(request.args.get("plan")) or None,
+        "department": search_text(request.args.get("department")) or None,
         "kind": request.args.get("kind") if request.args.get("kind") in KIND_LABELS else None,
         "channel": request.args.get("channel") if request.args.get("channel") in CHANNELS else None,
         "status": request.args.get("status") if request.args.get("status") in DELIVERY_STATES else None,
@@ -61,17 +65,18 @@ def delivery_query(f: dict):
         .join(Reminder.milestone)
         .join(Milestone.plan)
         .join(Reminder.recipient)
+        .outerjoin(Department, User.department_id == Department.id)
         .options(
             contains_eager(ReminderDelivery.reminder).options(
                 contains_eager(Reminder.milestone).contains_eager(Milestone.plan),
-                contains_eager(Reminder.recipient).joinedload(User.department),
+                contains_eager(Reminder.recipient).contains_eager(User.department),
             )
         )
     )
     if f["plan"]:
-        stmt = stmt.where(Plan.id == f["plan"])
+        stmt = stmt.where(_matches(f["plan"], Plan.id, Plan.code, Plan.title))
     if f["department"]:
-        stmt = stmt.where(User.department_id == f["department"])
+        stmt = stmt.where(_matches(f["department"], Department.id, Department.name))
     if f["kind"]:
         stmt = stmt.where(Reminder.kind == f["kind"])
     if f["channel"]:
@@ -85,6 +90,14 @@ def delivery_query(f: dict):
     return stmt.order_by(Reminder.slot.desc(), Reminder.id.desc(), ReminderDelivery.channel)
 
 
+def _matches(text: str, id_column, *text_columns):
+    """Digits alone: that id. Else any of the text columns containing the text."""
+    if text.isascii() and text.isdigit():
+        return id_column == int(text) if int(text) <= MAX_ID else id_column.is_(None)
+    pattern = f"%{like_escape(text)}%"
+    return or_(*(column.ilike(pattern, escape="\\") for column in text_columns))
+
+
 @bp.route("/reminders")
 @require("admin")
 def reminders():
@@ -95,12 +108,6 @@ def reminders():
         per_page=PER_PAGE,
         error_out=False,
     )
-    plans = db.session.scalars(select(Plan).order_by(Plan.code)).all()
-    departments = db.session.scalars(
-        select(Department)
-        .options(joinedload(Department.region))
-        .order_by(Department.region_id, Department.name)
-    ).all()
     # Query-string of the current filters, for the pager links.
     args = {k: v.isoformat() if isinstance(v, date) else v for k, v in f.items() if v}
     return render_template(
@@ -108,8 +115,6 @@ def reminders():
         page=page,
         f=f,
         args=args,
-        plans=plans,
-        departments=departments,
         kinds=KIND_LABELS,
         channels=CHANNELS,
         states=DELIVERY_STATES,
@@ -168,13 +173,24 @@ def _back_to_log() -> str:
 @bp.route("/outbox")
 @require("admin")
 def outbox():
+    """The outbox, newest first, PER_PAGE a page; ?q= finds part of an address or a subject."""
+    q = search_text(request.args.get("q"))
+    stmt = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    if q:
+        pattern = f"%{like_escape(q)}%"
+        stmt = stmt.where(
+            or_(
+                OutboxMessage.to_address.ilike(pattern, escape="\\"),
+                OutboxMessage.subject.ilike(pattern, escape="\\"),
+            )
+        )
     page = db.paginate(
-        select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
+        stmt,
         page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
         per_page=PER_PAGE,
         error_out=False,
     )
-    return render_template("admin/outbox.html", page=page)
+    return render_template("admin/outbox.html", page=page, q=q)
 
 
 @bp.route("/outbox/<int:message_id>")

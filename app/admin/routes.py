@@ -2,15 +2,20 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app import audit
 from app.admin import bp
 from app.admin.forms import DepartmentForm, RegionForm, UserForm
+from app.admin.search import like_escape, search_text
 from app.extensions import db
 from app.models import Department, Region, User
+from app.params import MAX_PAGE, int_arg
 from app.permissions import require
+
+USERS_PER_PAGE = 50  # users and departments a page
 
 USER_FIELDS = ["username", "display_name", "email", "role", "region_id", "department_id", "active"]
 
@@ -44,7 +49,11 @@ def regions():
         else:
             flash("区域已创建。", "success")
             return redirect(url_for("admin.regions"))
-    return render_template("admin/regions.html", form=form, regions=_regions())
+    rows = db.session.scalars(select(Region).options(joinedload(Region.parent)).order_by(Region.name)).all()
+    dept_counts = dict(
+        db.session.execute(select(Department.region_id, func.count()).group_by(Department.region_id)).all()
+    )
+    return render_template("admin/regions.html", form=form, regions=rows, dept_counts=dept_counts)
 
 
 @bp.route("/departments", methods=["GET", "POST"])
@@ -70,15 +79,55 @@ def departments():
         else:
             flash("部门已创建。", "success")
             return redirect(url_for("admin.departments"))
-    rows = db.session.scalars(select(Department).join(Region).order_by(Region.name, Department.name)).all()
-    return render_template("admin/departments.html", form=form, departments=rows)
+    q = search_text(request.args.get("q"))
+    stmt = (
+        select(Department)
+        .join(Region)
+        .options(joinedload(Department.region))
+        .order_by(Region.name, Department.name, Department.id)
+    )
+    if q:
+        pattern = f"%{like_escape(q)}%"
+        stmt = stmt.where(
+            or_(Department.name.ilike(pattern, escape="\\"), Region.name.ilike(pattern, escape="\\"))
+        )
+    page = db.paginate(
+        stmt,
+        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
+        per_page=USERS_PER_PAGE,
+        error_out=False,
+    )
+    return render_template("admin/departments.html", form=form, page=page, departments=page.items, q=q)
 
 
 @bp.route("/users")
 @require("admin")
 def users():
-    rows = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin/users.html", users=rows)
+    """Users 50 a page, with their region and department loaded alongside (two queries per
+    page: the count and the rows); ?q= finds a username, name or department name."""
+    q = search_text(request.args.get("q"))
+    stmt = (
+        select(User)
+        .outerjoin(User.department)
+        .options(joinedload(User.department), joinedload(User.region))
+        .order_by(User.username, User.id)
+    )
+    if q:
+        pattern = f"%{like_escape(q)}%"
+        stmt = stmt.where(
+            or_(
+                User.username.ilike(pattern, escape="\\"),
+                User.display_name.ilike(pattern, escape="\\"),
+                Department.name.ilike(pattern, escape="\\"),
+            )
+        )
+    page = db.paginate(
+        stmt,
+        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
+        per_page=USERS_PER_PAGE,
+        error_out=False,
+    )
+    return render_template("admin/users.html", page=page, q=q)
 
 
 def _user_form(user: User | None) -> UserForm:

@@ -4,20 +4,26 @@ and 三色 counts, the trend since last month), sortable by any column.
 Scores, stars and P(target) come from each plan's latest stored run, as on its 星级测算
 page; the 三色 counts from app.status on the clock's date; the trend compares with the
 latest run whose data date is at least 30 days before today.
+
+A fixed number of queries whatever the number of areas: the plans with their regions, the
+latest runs and the trend runs (one query each), and app.status.plan_counts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from app.dashboard.runs import Change, Headline, change, headline, run_known_on
+from app.dashboard.runs import Change, Headline, change, headline
+from app.engines import status as rules
 from app.engines.standards import load_standard
 from app.extensions import db
 from app.models import Plan
-from app.status import PlanStatus, plan_status
+from app.status.plan_status import latest_runs, plan_counts
 
 TREND_DAYS = 30
 
@@ -26,17 +32,14 @@ TREND_DAYS = 30
 class AreaRow:
     plan: Plan
     standard: str  # the standard's title
-    status: PlanStatus
+    counts: rules.Counts
     now: Headline | None
     trend: Change | None
     trend_day: date  # the trend compares with what was known on this day
     overdue: int
 
-    @property
-    def counts(self):
-        return self.status.counts
 
-
+@cache
 def _standard_title(code: str | None) -> str:
     if not code:
         return "未指定"
@@ -48,26 +51,31 @@ def _standard_title(code: str | None) -> str:
 
 def area_rows(plans: list[Plan], today: date) -> list[AreaRow]:
     since = today - timedelta(days=TREND_DAYS)
+    ids = [plan.id for plan in plans]
+    runs = latest_runs(ids)
+    before = latest_runs(ids, on_or_before=since)
+    counts = plan_counts(ids, today, runs)
     rows = []
     for plan in plans:
-        ps = plan_status(plan, today)
-        now = headline(ps.run)
+        now = headline(runs.get(plan.id))
         rows.append(
             AreaRow(
                 plan=plan,
                 standard=_standard_title(plan.standard_code),
-                status=ps,
+                counts=counts[plan.id].counts,
                 now=now,
-                trend=change(now, headline(run_known_on(plan.id, since))),
+                trend=change(now, headline(before.get(plan.id))),
                 trend_day=since,
-                overdue=sum(1 for r in ps.rows.values() if r.status.days_late > 0),
+                overdue=counts[plan.id].overdue,
             )
         )
     return rows
 
 
 def visible_plans(plan_filter) -> list[Plan]:
-    return db.session.scalars(select(Plan).where(plan_filter).order_by(Plan.code)).all()
+    """The plans a user may see, with their regions (one query)."""
+    stmt = select(Plan).options(joinedload(Plan.region)).where(plan_filter).order_by(Plan.code)
+    return db.session.scalars(stmt).all()
 
 
 def _num(x):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -20,7 +20,11 @@ class ForecastRun(db.Model):
     """
 
     __tablename__ = "forecast_run"
-    __table_args__ = (UniqueConstraint("plan_id", "data_key"),)
+    __table_args__ = (
+        UniqueConstraint("plan_id", "data_key"),
+        Index("ix_forecast_run_plan_computed", "plan_id", "computed_at", "id"),  # the latest run
+        Index("ix_forecast_run_plan_as_of", "plan_id", "as_of"),  # the run known on a day
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import event_time
@@ -90,6 +90,9 @@ class Indicator(TimestampMixin, db.Model):
 
 
 class IndicatorValue(db.Model):
+    # Approved values known on a day, and values awaiting review, per indicator.
+    __table_args__ = (Index("ix_indicator_value_indicator_state", "indicator_id", "state", "as_of"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"), index=True)
     as_of: Mapped[date]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import event_time, utcnow
@@ -105,6 +105,11 @@ class NoticeRound(db.Model):
 
 class Notification(db.Model):
     """An in-app message to one user (returned reports, notices, reminders)."""
+
+    __table_args__ = (
+        Index("ix_notification_user_created", "user_id", "created_at", "id"),  # the list, newest first
+        Index("ix_notification_user_read", "user_id", "read_at"),  # the unread count on every page
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)

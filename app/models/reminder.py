@@ -85,6 +85,8 @@ class Reminder(db.Model):
     __table_args__ = (
         UniqueConstraint("milestone_id", "recipient_id", "kind", "slot"),
         Index("ix_reminder_status_send_on", "status", "send_on"),
+        Index("ix_reminder_slot", "slot", "id"),  # the admin log, newest slot first
+        Index("ix_reminder_kind_slot", "kind", "slot"),  # … filtered by kind
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,6 +138,7 @@ class OutboxMessage(db.Model):
     """Mail as sent: through SMTP (transport smtp) or, without SMTP settings, kept here."""
 
     __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_created", "created_at", "id"),)  # the outbox, newest first
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)

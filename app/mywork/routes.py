@@ -2,7 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -27,9 +27,12 @@ from app.models.report import PENDING_STATES
 from app.mywork import bp
 from app.mywork.forms import EvidenceRemoveForm, ReportForm
 from app.mywork.notices import department_notices
+from app.params import MAX_PAGE, int_arg
 from app.permissions import ensure
-from app.status import plan_status
+from app.status.plan_status import milestone_statuses
 from workflows import review
+
+NOTIFICATIONS_PER_PAGE = 50
 
 
 @bp.route("/my")
@@ -67,12 +70,12 @@ def index():
 
 
 def _statuses(milestones) -> dict:
-    """{milestone id: 三色 Status} for the department's open milestones, one plan at a time."""
-    out = {}
-    for plan in {m.plan_id: m.plan for m in milestones}.values():
-        rows = plan_status(plan).rows
-        out.update({m.id: rows[m.id].status for m in milestones if m.plan_id == plan.id})
-    return out
+    """{milestone id: 三色 Status} for the department's open milestones: read for those
+    milestones only, not for the whole of each plan."""
+    found = milestone_statuses(
+        {m.plan_id for m in milestones}, clock.today(), milestone_ids=[m.id for m in milestones]
+    )
+    return {mid: st for mid, (_, st) in found.items()}
 
 
 def _returned_values(dept_id: int) -> list[IndicatorValue]:
@@ -287,22 +290,25 @@ def evidence(evidence_id: int):
 @bp.route("/notifications")
 @login_required
 def notifications():
-    items = db.session.scalars(
+    """The user's messages, newest first, NOTIFICATIONS_PER_PAGE a page."""
+    page = db.paginate(
         select(Notification)
         .where(Notification.user_id == current_user.id)
-        .order_by(Notification.created_at.desc())
-        .limit(200)
-    ).all()
-    return render_template("mywork/notifications.html", items=items)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()),
+        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
+        per_page=NOTIFICATIONS_PER_PAGE,
+        error_out=False,
+    )
+    return render_template("mywork/notifications.html", page=page, items=page.items)
 
 
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
 def mark_read():
-    now = clock.utcnow()
-    for item in db.session.scalars(
-        select(Notification).where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-    ):
-        item.read_at = now
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .values(read_at=clock.utcnow())
+    )
     db.session.commit()
     return redirect(url_for("mywork.notifications"))

@@ -121,8 +121,27 @@ def test_filters(client, log):
     assert _rows(client, "?channel=webhook")[0] == {ids["transport"]["webhook"]}
     assert _rows(client, "?slot_from=2021-03-10&slot_to=2021-03-31")[0] == set(ids["before"].values())
     assert _rows(client, "?channel=email&status=sent")[0] == {ids["before"]["email"]}
-    # Nonsense values are ignored rather than failing the page.
-    assert len(_rows(client, "?status=bogus&slot_from=2021-13-45&plan=x")[0]) == 5
+    # Nonsense values of the choice and date fields are ignored rather than failing the page.
+    assert len(_rows(client, "?status=bogus&slot_from=2021-13-45&kind=x&page=zz")[0]) == 5
+
+
+def test_plan_and_department_are_typed_text(client, log):
+    """No list of every plan and department on the page: the filters are text, matched in the
+    database (part of a title or code, part of a department name; digits alone are an id)."""
+    w, ids, plan_b = log
+    login(client, "admin")
+    assert _rows(client, "?plan=乙县")[0] == {ids["other"]["in_app"]}
+    assert _rows(client, "?plan=plan-b")[0] == {ids["other"]["in_app"]}
+    assert _rows(client, "?department=交通")[0] == {ids["transport"]["webhook"]}
+    assert _rows(client, "?plan=%20%E4%B9%99%E5%8E%BF%20")[0] == {ids["other"]["in_app"]}  # trimmed
+    rows, page = _rows(client, "?plan=x")
+    assert rows == set() and "没有符合条件的提醒记录" in page
+    assert 'value="x"' in page  # the typed text stays in the box
+    # LIKE wildcards are taken literally; an id beyond the key range finds nothing.
+    assert _rows(client, "?plan=%25")[0] == set()
+    assert _rows(client, "?plan=_")[0] == set()
+    assert _rows(client, "?department=99999999999")[0] == set()
+    assert "<option" not in page.split('id="f-kind"')[0]  # no plan or department list
 
 
 def test_paging_keeps_the_filters(app, client, log):
@@ -233,3 +252,17 @@ def test_non_admin_gets_403(app, client, log, username):
     assert response.status_code == 403
     with app.app_context():
         assert db.session.get(ReminderDelivery, failed).status == "failed"
+
+
+def test_outbox_search(app, client, log):
+    with app.app_context():
+        for to, subject in (("police@example.cn", "【星途】即将到期"), ("leader@example.cn", "【星途】周报")):
+            db.session.add(OutboxMessage(to_address=to, subject=subject, body="正文"))
+        db.session.commit()
+    login(client, "admin")
+    page = client.get("/admin/outbox?q=leader").get_data(as_text=True)
+    assert "找到 1 封" in page and "leader@example.cn" in page and "police@example.cn" not in page
+    page = client.get("/admin/outbox?q=周报").get_data(as_text=True)
+    assert "找到 1 封" in page
+    page = client.get("/admin/outbox?q=%25").get_data(as_text=True)
+    assert "没有符合" in page
