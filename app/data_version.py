@@ -63,11 +63,11 @@ _STAMPS = {"created_at", "updated_at", "version"}
 # Attributes whose change does not count, per model (all others do).
 IGNORED = {
     Plan: _STAMPS | {"data_version", "nodes", "region"},
-    PlanNode: _STAMPS | {"leader_id", "text", "departments", "children", "milestones", "parent", "plan"},
-    Milestone: _STAMPS | {"text", "source", "co_departments", "plan", "node", "lead_department"},
+    PlanNode: _STAMPS | {"leader_id", "text", "departments", "children", "milestones"},
+    Milestone: _STAMPS | {"text", "source", "co_departments"},
     Dependency: _STAMPS | {"predecessor", "successor"},
     Extension: _STAMPS | {"milestone", "granted_by"},
-    Indicator: _STAMPS | {"departments", "values", "plan"},
+    Indicator: _STAMPS | {"departments", "values"},
 }
 APPROVED_ONLY = {ProgressReport: "state", IndicatorValue: "state"}
 # Tables written with Core statements through the session: column -> how it leads to a plan.
@@ -89,6 +89,16 @@ def register(session) -> None:
     if not event.contains(session, "before_flush", _before_flush):
         event.listen(session, "before_flush", _before_flush)
         event.listen(session, "do_orm_execute", _before_statement)
+    for model, column in APPROVED_ONLY.items():
+        attr = getattr(model, column)
+        if not event.contains(attr, "set", _keep_old_value):
+            # Load the old state on assignment (of an expired row too): withdrawing an
+            # approval counts as much as giving one.
+            event.listen(attr, "set", _keep_old_value, active_history=True)
+
+
+def _keep_old_value(_target, value, _old, _initiator):
+    return value
 
 
 # -- ORM instances --------------------------------------------------------------
