@@ -172,8 +172,9 @@ def test_milestone_created_through_its_node_only(world):
 def test_extension_granted(world):
     v = Versions()
     m = db.session.get(Milestone, world["m_police"])
+    # by id: the milestone itself is not touched, the extension alone must bump
     ext = Extension(
-        milestone=m,
+        milestone_id=m.id,
         old_due=m.due_date,
         new_due=date(2021, 5, 31),
         reason="设备到货推迟",
