@@ -237,6 +237,8 @@ def recompute(app, plan_ids, workers: int, env: dict) -> float:
                 sys.executable,
                 "-m",
                 "workflows.worker",
+                "--workers",
+                "1",
                 "--burst",
                 "--name",
                 f"bench-{workers}-{i}",
@@ -266,7 +268,7 @@ def recompute(app, plan_ids, workers: int, env: dict) -> float:
 def worker_startup(env: dict) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "workflows.worker", "--burst", "default"],
+        [sys.executable, "-m", "workflows.worker", "--workers", "1", "--burst", "default"],
         cwd=ROOT,
         env=env,
         check=True,
@@ -315,7 +317,7 @@ def main(argv=None) -> None:
             _say(f"{queued} plans without a current run: computing them first")
             if queued:
                 recompute_all = subprocess.Popen(
-                    [sys.executable, "-m", "workflows.worker", "--burst", "default"],
+                    [sys.executable, "-m", "workflows.worker", "--workers", "1", "--burst", "default"],
                     cwd=ROOT,
                     env=env,
                     stdout=subprocess.DEVNULL,
