@@ -29,7 +29,7 @@ from app.extensions import db
 from app.forecasting.attainment import attainment
 from app.forecasting.known import end_of, plan_indicators
 from app.forecasting.state import build_state, latest_values, plan_milestones, target_date_of
-from app.models import ForecastRun, IndicatorValue, Milestone, Plan, ProgressReport
+from app.models import ForecastRun, Indicator, IndicatorValue, Milestone, Plan, ProgressReport
 
 __all__ = [
     "compute_snapshot",
@@ -116,27 +116,30 @@ def graph_summary(inputs, target: date, as_of: date, finish=None) -> dict:
 
 
 def data_time(plan: Plan, as_of: date):
-    """When the newest approval the computation could see was recorded."""
+    """When the newest approval the computation could see was recorded.
+
+    Scoped to the plan by id lists (its milestones, its indicators), so the database
+    looks up each milestone's approved reports in ix_progress_report_approval
+    (milestone, state, reviewed_at) and each indicator's values in its index, instead
+    of scanning every region's approved reports."""
     cutoff = end_of(as_of)
+    milestones = select(Milestone.id).where(Milestone.plan_id == plan.id).scalar_subquery()
     reports = db.session.scalar(
-        select(func.max(ProgressReport.reviewed_at))
-        .join(Milestone)
-        .where(
-            Milestone.plan_id == plan.id,
+        select(func.max(ProgressReport.reviewed_at)).where(
+            ProgressReport.milestone_id.in_(milestones),
             ProgressReport.state == "approved",
             ProgressReport.reviewed_at <= cutoff,
         )
     )
-    ids = [i.id for i in plan_indicators(plan)]
-    values = None
-    if ids:
-        values = db.session.scalar(
-            select(func.max(func.coalesce(IndicatorValue.reviewed_at, IndicatorValue.created_at))).where(
-                IndicatorValue.indicator_id.in_(ids),
-                IndicatorValue.state == "approved",
-                func.coalesce(IndicatorValue.reviewed_at, IndicatorValue.created_at) <= cutoff,
-            )
+    reviewed = func.coalesce(IndicatorValue.reviewed_at, IndicatorValue.created_at)
+    indicators = select(Indicator.id).where(Indicator.plan_id == plan.id).scalar_subquery()
+    values = db.session.scalar(
+        select(func.max(reviewed)).where(
+            IndicatorValue.indicator_id.in_(indicators),
+            IndicatorValue.state == "approved",
+            reviewed <= cutoff,
         )
+    )
     known = [t for t in (reports, values) if t is not None]
     return max(known) if known else None
 
