@@ -112,7 +112,8 @@ def _values(state, key) -> list:
 
 def _changed(state, model) -> bool:
     ignored = IGNORED.get(model, _STAMPS)
-    return any(attr.key not in ignored and attr.load_history().has_changes() for attr in state.attrs)
+    # .history, not .load_history(): an attribute never loaded was not changed (no lazy loads)
+    return any(attr.key not in ignored and attr.history.has_changes() for attr in state.attrs)
 
 
 def _counts(obj, state, kind: str) -> bool:
@@ -120,7 +121,7 @@ def _counts(obj, state, kind: str) -> bool:
     if model in APPROVED_ONLY:
         return "approved" in _values(state, APPROVED_ONLY[model])
     if model is Department:
-        return kind == "dirty" and state.attrs.name.load_history().has_changes()
+        return kind == "dirty" and state.attrs.name.history.has_changes()
     if model in IGNORED:
         return kind != "dirty" or _changed(state, model)
     return False
