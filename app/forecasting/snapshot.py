@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, not_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import utcnow
@@ -263,25 +263,18 @@ def is_current(plan_id: int, as_of: date, samples: int = SAMPLES) -> bool:
 
 def plans_to_recompute(as_of: date, samples: int = SAMPLES) -> list[int]:
     """Ids of the plans with a standard whose latest run is missing or not current
-    (is_current), in one query: every plan joined with its latest run."""
-    latest = (
-        _latest_first(select(ForecastRun.id).where(ForecastRun.plan_id == Plan.id))
+    (is_current), in one query. Per plan, one correlated look-up of its latest run in
+    ix_forecast_run_latest answers "is it current?", so the cost grows with the number
+    of plans, not with the runs they have accumulated (a join would hash every run)."""
+    current = (
+        _latest_first(select(_current(ForecastRun, Plan.data_version, as_of, samples)))
+        .where(ForecastRun.plan_id == Plan.id)
         .correlate(Plan)
         .scalar_subquery()
     )
     query = (
         select(Plan.id)
-        .outerjoin(ForecastRun, ForecastRun.id == latest)
-        .where(
-            Plan.standard_code.is_not(None),
-            or_(
-                ForecastRun.id.is_(None),
-                ForecastRun.data_version.is_distinct_from(Plan.data_version),
-                ForecastRun.as_of != as_of,
-                ForecastRun.engine_version.is_distinct_from(ENGINE_VERSION),
-                ForecastRun.samples != samples,
-            ),
-        )
+        .where(Plan.standard_code.is_not(None), not_(func.coalesce(current, False)))
         .order_by(Plan.id)
     )
     return list(db.session.scalars(query))
