@@ -298,6 +298,9 @@ def main(argv=None) -> None:
         "STARPATH_AS_OF": AS_OF.isoformat(),
         "PYTHONPATH": str(ROOT),
     }
+    from workflows.worker import one_thread_each
+
+    env = one_thread_each(env)  # as run_dev and `worker --workers N` start several (same for 1 and 2)
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "STARPATH_AS_OF")})
     import logging
 

@@ -68,6 +68,10 @@ def main(argv=None) -> int:
     port = os.environ.get("PORT", "5000")
     server, url = embedded_redis()  # kept referenced: the server lives as long as we do
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "REDIS_URL": url}
+    if workers > 1:
+        from workflows.worker import one_thread_each
+
+        env = one_thread_each(env)
     restart = (*worker_names(workers), "scheduler")
     supervisor = Supervisor(commands(host, port, workers), restart=restart, env=env)
     signal.signal(signal.SIGINT, supervisor.request_stop)

@@ -78,14 +78,24 @@ def main(argv=None):
         worker.work(burst=args.burst, with_scheduler=False)
 
 
+BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_thread_each(env: dict) -> dict:
+    """Several workers side by side: numpy's BLAS in each on one thread (unless set), so
+    N workers do not start N × cores threads that fight over the cores."""
+    return {**{name: "1" for name in BLAS_THREADS}, **env}
+
+
 def run_several(args) -> int:
     """Start `args.workers` single workers as child processes; SIGTERM / Ctrl+C reaches
     each (rq finishes the job at hand, then stops); returns when all have stopped."""
     cmd = [sys.executable, "-m", "workflows.worker", *args.queues, "--workers", "1"]
+    env = one_thread_each(dict(os.environ))
     if args.burst:
         cmd.append("--burst")
     names = [f"{args.name}-{i}" if args.name else None for i in range(1, args.workers + 1)]
-    children = [subprocess.Popen(cmd + (["--name", n] if n else [])) for n in names]
+    children = [subprocess.Popen(cmd + (["--name", n] if n else []), env=env) for n in names]
 
     def forward(signum, _frame):
         for child in children:

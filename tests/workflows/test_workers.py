@@ -31,6 +31,13 @@ def test_make_run_starts_the_configured_number_of_workers(monkeypatch):
     assert run_dev.worker_count([]) == 1
 
 
+def test_several_workers_run_blas_on_one_thread_each_unless_told():
+    from workflows.worker import one_thread_each
+
+    env = one_thread_each({"OMP_NUM_THREADS": "2", "PATH": "/bin"})
+    assert env["OMP_NUM_THREADS"] == "2" and env["OPENBLAS_NUM_THREADS"] == "1" and env["PATH"] == "/bin"
+
+
 def test_two_worker_processes_recompute_the_changed_plans_once_each(app, ctx, tmp_path):
     """Real `python -m workflows.worker --workers 2 --burst` on the test database and Redis."""
     build_world()
