@@ -35,6 +35,9 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    from app import data_version
+
+    data_version.register(db.session)  # bumps Plan.data_version with every forecast-moving change
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -5,6 +5,12 @@ an indicator value (or changes dates, dependencies or costs); it queues one job
 per plan (a job still waiting is reused). The job reads the database as of the
 clock date and stores a ForecastRun unless the same data were already computed,
 so running it twice, or after Redis lost it, is harmless.
+
+A plan is unchanged when its latest run has the plan's data_version (bumped with
+every change that can move the forecast, app/data_version.py) and the clock date
+as as_of: refresh_all finds the others in one query and queues only those, and
+the job returns at once for an unchanged plan, before gathering any input. Two
+workers on one plan cannot store two runs of the same data (unique data_key).
 """
 
 from __future__ import annotations
@@ -39,22 +45,26 @@ def request_recompute(plan_id: int):
 
 def recompute_forecast(plan_id: int) -> dict:
     """The job: store the plan's forecast for the clock date. Returns a small summary."""
-    from app.forecasting.snapshot import store_snapshot
+    from app.forecasting.snapshot import is_current, store_snapshot
 
     plan = db.session.get(Plan, plan_id)
     if plan is None or not plan.standard_code:
         return {"plan_id": plan_id, "stored": False, "reason": "no such plan or no standard"}
-    run, new = store_snapshot(plan, clock.today())
+    today = clock.today()
+    if is_current(plan_id, today):
+        return {"plan_id": plan_id, "stored": False, "reason": "unchanged"}
+    run, new = store_snapshot(plan, today)
     log.info("forecast for %s: run %s (%s)", plan.code, run.id, "new" if new else "unchanged")
     return {"plan_id": plan_id, "run_id": run.id, "stored": new}
 
 
 def refresh_all() -> dict:
-    """The periodic job: queue a recompute for every plan with a standard (a new clock
-    date changes what is overdue; a recompute with unchanged data stores nothing)."""
-    from sqlalchemy import select
+    """The periodic job: queue a recompute for every plan with a standard whose latest
+    run is not of its current data version and the clock date (a new clock date changes
+    what is overdue), found in one query; unchanged plans cost nothing more."""
+    from app.forecasting.snapshot import plans_to_recompute
 
-    ids = db.session.scalars(select(Plan.id).where(Plan.standard_code.is_not(None)).order_by(Plan.id)).all()
+    ids = plans_to_recompute(clock.today())
     for plan_id in ids:
         request_recompute(plan_id)
     return {"queued": len(ids)}

@@ -16,13 +16,16 @@ class ForecastRun(db.Model):
 
     data_key fingerprints every input (values, statuses, dates, dependencies, the
     clock date); a recompute that finds the same key writes nothing, and two
-    racing recomputes cannot both store one (unique key).
+    racing recomputes cannot both store one (unique key). data_version is the plan's
+    data_version the inputs were read at (read before them, so it is never newer than
+    the data); a plan whose latest run has its current data_version, the clock date as
+    as_of and this engine_version needs no recompute (workflows.forecast_recompute).
     """
 
     __tablename__ = "forecast_run"
     __table_args__ = (
         UniqueConstraint("plan_id", "data_key"),
-        Index("ix_forecast_run_plan_computed", "plan_id", "computed_at", "id"),  # the latest run
+        Index("ix_forecast_run_latest", "plan_id", "computed_at", "id"),  # the latest run
         Index("ix_forecast_run_plan_as_of", "plan_id", "as_of"),  # the run known on a day
     )
 
@@ -35,6 +38,8 @@ class ForecastRun(db.Model):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     samples: Mapped[int] = mapped_column(Integer, default=10000)
+    data_version: Mapped[int | None]
+    engine_version: Mapped[int | None]
     result: Mapped[dict] = mapped_column(JSON)
 
     plan = relationship("Plan")

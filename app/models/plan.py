@@ -54,6 +54,9 @@ class Plan(TimestampMixin, db.Model):
     # The unit the plan office prices those steps in (人天 / 万元); None: no costs set, steps counted in 档.
     step_cost_unit: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str | None] = mapped_column(String(128))
+    # Bumped in the same transaction as every change that can move the forecast
+    # (app/data_version.py); a stored run of the same version and clock date is current.
+    data_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     region: Mapped[Region] = relationship()
     nodes: Mapped[list[PlanNode]] = relationship(

@@ -59,6 +59,8 @@ class ProgressReport(TimestampMixin, db.Model):
             sqlite_where=sql_text(_PENDING_SQL),
             postgresql_where=sql_text(_PENDING_SQL),
         ),
+        # The newest approval of a plan's reports (forecasting.snapshot.data_time).
+        Index("ix_progress_report_approval", "milestone_id", "state", "reviewed_at"),
     )
 
     milestone: Mapped[Milestone] = relationship()

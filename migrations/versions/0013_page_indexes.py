@@ -1,28 +1,27 @@
 """page indexes: the filters and sorts of the list pages (issue 12, speed at provincial scale)
 
 notification (user, created_at, id) and (user, read_at): the message list and the unread
-count shown on every page; forecast_run (plan, computed_at, id) and (plan, as_of): the
-latest run and the run known on a day, per plan; indicator_value (indicator, state,
+count shown on every page; forecast_run (plan, as_of): the
+run known on a day, per plan (the latest run's index is 0012); indicator_value (indicator, state,
 as_of): approved values known on a day and values awaiting review; reminder (slot, id)
 and (kind, slot): the admin reminder log's sort and kind filter; outbox_message
 (created_at, id): the outbox, newest first.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01 06:00:00
 """
 
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
 INDEXES = [
     ("notification", "ix_notification_user_created", ["user_id", "created_at", "id"]),
     ("notification", "ix_notification_user_read", ["user_id", "read_at"]),
-    ("forecast_run", "ix_forecast_run_plan_computed", ["plan_id", "computed_at", "id"]),
     ("forecast_run", "ix_forecast_run_plan_as_of", ["plan_id", "as_of"]),
     ("indicator_value", "ix_indicator_value_indicator_state", ["indicator_id", "state", "as_of"]),
     ("reminder", "ix_reminder_slot", ["slot", "id"]),

@@ -1,0 +1,300 @@
+"""Plan.data_version: bumped in the same transaction as every change that can move a
+plan's forecast, so the hourly refresh can tell an unchanged plan in O(1)
+(workflows.forecast_recompute) instead of gathering every input to build its key.
+
+It is done centrally, in session events, so no route or job can forget it:
+
+- before_flush maps the new, changed and deleted instances of the models below to
+  their plan ids and issues one `UPDATE plan SET data_version = data_version + 1
+  WHERE id IN (...)` on the session's connection (the flush's transaction: a rollback
+  undoes the bump with the change);
+- do_orm_execute does the same for INSERT / UPDATE / DELETE statements run through
+  the session on those tables (the plan loader writes link tables with Core), finding
+  the plan from the statement's `column == value` conditions or its rows; one it
+  cannot place bumps every plan (rare, and only ever costs a recompute).
+
+What counts (a change of anything else never reaches the forecast state, the stored
+result or data_time):
+
+- Plan: any column but timestamps (standard, target stars and date, targets, step
+  costs and their unit).
+- PlanNode: new, deleted, any column but leader, text, timestamps (the tree the
+  milestones hang on).
+- Milestone: new, deleted, any field or link but text, source, co-departments and
+  timestamps (due, baseline, status, percent, finish, lead department, targets, the
+  indicators it delivers).
+- Dependency, Extension: new, deleted, any change (predecessors and lag slip the
+  successors; an extension moves the due date as known on a date).
+- ProgressReport: only one that is or was approved (approved lead reports give a
+  milestone's state on a date; any approval moves data_time).
+- Indicator: new, deleted, any change but its departments and timestamps (standard
+  link, parts, targets, direct entries 标准直填).
+- IndicatorValue: only one that is or was approved (the values the forecast starts from).
+- Department: its name (the forecast state names a milestone's department by it).
+- milestone_indicator rows written with Core (which indicators a milestone delivers).
+
+Not counted: drafts and submitted reports or values, evidence, notices, reminders and
+their policies, users, audit rows, forecast runs themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators, visitors
+
+from app.models import (
+    Department,
+    Dependency,
+    Extension,
+    Indicator,
+    IndicatorValue,
+    Milestone,
+    Plan,
+    PlanNode,
+    ProgressReport,
+)
+
+log = logging.getLogger(__name__)
+
+_STAMPS = {"created_at", "updated_at", "version"}
+# Attributes whose change does not count, per model (all others do).
+IGNORED = {
+    Plan: _STAMPS | {"data_version", "nodes", "region"},
+    PlanNode: _STAMPS | {"leader_id", "text", "departments", "children", "milestones"},
+    Milestone: _STAMPS | {"text", "source", "co_departments"},
+    Dependency: _STAMPS | {"predecessor", "successor"},
+    Extension: _STAMPS | {"milestone", "granted_by"},
+    Indicator: _STAMPS | {"departments", "values"},
+}
+APPROVED_ONLY = {ProgressReport: "state", IndicatorValue: "state"}
+# Tables written with Core statements through the session: column -> how it leads to a plan.
+_TABLE_IGNORED = {"plan_node": {"leader_id", "updated_at", "text"}, "plan": {"updated_at"}}
+_WATCHED_TABLES = {
+    "plan",
+    "plan_node",
+    "milestone",
+    "dependency",
+    "extension",
+    "indicator",
+    "indicator_value",
+    "milestone_indicator",
+}
+
+
+def register(session) -> None:
+    """Listen on the (scoped) session once."""
+    if not event.contains(session, "before_flush", _before_flush):
+        event.listen(session, "before_flush", _before_flush)
+        event.listen(session, "do_orm_execute", _before_statement)
+    for model, column in APPROVED_ONLY.items():
+        attr = getattr(model, column)
+        if not event.contains(attr, "set", _keep_old_value):
+            # Load the old state on assignment (of an expired row too): withdrawing an
+            # approval counts as much as giving one.
+            event.listen(attr, "set", _keep_old_value, active_history=True)
+
+
+def _keep_old_value(_target, value, _old, _initiator):
+    return value
+
+
+# -- ORM instances --------------------------------------------------------------
+
+
+def _values(state, key) -> list:
+    """Every value an attribute had or has in this flush (old and new)."""
+    hist = state.attrs[key].load_history()
+    return [v for v in (*hist.added, *hist.unchanged, *hist.deleted) if v is not None]
+
+
+def _changed(state, model) -> bool:
+    ignored = IGNORED.get(model, _STAMPS)
+    # .history, not .load_history(): an attribute never loaded was not changed (no lazy loads)
+    return any(attr.key not in ignored and attr.history.has_changes() for attr in state.attrs)
+
+
+def _counts(obj, state, kind: str) -> bool:
+    model = type(obj)
+    if model in APPROVED_ONLY:
+        return "approved" in _values(state, APPROVED_ONLY[model])
+    if model is Department:
+        return kind == "dirty" and state.attrs.name.history.has_changes()
+    if model in IGNORED:
+        return kind != "dirty" or _changed(state, model)
+    return False
+
+
+class _Plans:
+    """Plan ids to bump, gathered from instances (some through a milestone or indicator)."""
+
+    def __init__(self, session):
+        self.session = session
+        self.plan_ids: set[int] = set()
+        self.milestone_ids: set[int] = set()
+        self.indicator_ids: set[int] = set()
+        self.department_ids: set[int] = set()
+
+    def add(self, obj) -> None:
+        """The plan(s) of a model instance (old and new owner, should it move)."""
+        state = inspect(obj)
+        if isinstance(obj, Plan):
+            if obj.id is not None:
+                self.plan_ids.add(obj.id)
+        elif isinstance(obj, (PlanNode, Milestone, Dependency, Indicator)):
+            ids = _values(state, "plan_id")
+            if ids:
+                self.plan_ids.update(ids)
+            elif isinstance(obj, Milestone) and obj.node is not None:
+                self.add(obj.node)
+            elif getattr(obj, "plan", None) is not None:
+                self.add(obj.plan)
+            elif isinstance(obj, Dependency) and obj.successor is not None:
+                self.add(obj.successor)
+        elif isinstance(obj, (Extension, ProgressReport)):
+            ids = _values(state, "milestone_id")
+            if ids:
+                self.milestone_ids.update(ids)
+            elif obj.milestone is not None:
+                self.add(obj.milestone)
+        elif isinstance(obj, IndicatorValue):
+            ids = _values(state, "indicator_id")
+            if ids:
+                self.indicator_ids.update(ids)
+            elif obj.indicator is not None:
+                self.add(obj.indicator)
+        elif isinstance(obj, Department) and obj.id is not None:
+            self.department_ids.add(obj.id)
+
+    def resolve(self, connection) -> set[int]:
+        ids = set(self.plan_ids)
+        if self.milestone_ids:
+            ids |= set(
+                connection.scalars(select(Milestone.plan_id).where(Milestone.id.in_(self.milestone_ids)))
+            )
+        if self.indicator_ids:
+            ids |= set(
+                connection.scalars(select(Indicator.plan_id).where(Indicator.id.in_(self.indicator_ids)))
+            )
+        if self.department_ids:
+            ids |= set(
+                connection.scalars(
+                    select(Milestone.plan_id)
+                    .where(Milestone.lead_department_id.in_(self.department_ids))
+                    .distinct()
+                )
+            )
+        return ids
+
+
+def bump(session: Session, plan_ids) -> None:
+    """Add one to the data_version of these plans, in the session's transaction."""
+    ids = sorted(i for i in plan_ids if i is not None)
+    if not ids:
+        return
+    session.connection().execute(
+        update(Plan.__table__)
+        .where(Plan.__table__.c.id.in_(ids))
+        # updated_at kept: a version bump is not a change of the plan's settings
+        .values(data_version=Plan.__table__.c.data_version + 1, updated_at=Plan.__table__.c.updated_at)
+    )
+    for plan_id in ids:  # an instance in the session reads the new number when next used
+        plan = session.identity_map.get(session.identity_key(Plan, plan_id))
+        if plan is not None and "data_version" in plan.__dict__:
+            session.expire(plan, ["data_version"])
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    plans = _Plans(session)
+    with session.no_autoflush:
+        for kind, objs in (("new", session.new), ("dirty", session.dirty), ("deleted", session.deleted)):
+            for obj in objs:
+                if isinstance(obj, Plan) and kind != "dirty":
+                    continue  # a new plan starts at 0; a deleted one has no forecast
+                if _counts(obj, inspect(obj), kind):
+                    plans.add(obj)
+        bump(session, plans.resolve(session.connection()))
+
+
+# -- Core statements through the session --------------------------------------
+
+
+def _table_of(statement):
+    table = getattr(statement, "table", None)
+    return getattr(table, "__table__", table)
+
+
+def _conditions(statement) -> dict[str, set]:
+    """{column name: values} of the `column == value` / `column IN (...)` terms."""
+    out: dict[str, set] = {}
+    where = getattr(statement, "whereclause", None)
+    if where is None:
+        return out
+    for node in visitors.iterate(where):
+        if getattr(node, "operator", None) not in (operators.eq, operators.in_op):
+            continue
+        left, right = node.left, node.right
+        name = getattr(left, "name", None)
+        value = getattr(right, "effective_value", None)
+        if name is None or value is None:
+            continue
+        out.setdefault(name, set()).update(value if isinstance(value, list | tuple | set) else [value])
+    return out
+
+
+def _statement_plans(session: Session, table, statement, params) -> set[int] | None:
+    """The plans a DML statement on a watched table touches; None when it cannot tell."""
+    found = _conditions(statement)
+    rows = params if isinstance(params, list) else [params] if isinstance(params, dict) else []
+    for row in rows:
+        for name, value in (row or {}).items():
+            found.setdefault(getattr(name, "name", name), set()).add(value)
+    values = getattr(statement, "_values", None) or {}
+    for col, value in values.items():
+        v = getattr(value, "effective_value", None)
+        if v is not None:
+            found.setdefault(getattr(col, "name", col), set()).add(v)
+    plans = _Plans(session)
+    if "plan_id" in found:
+        plans.plan_ids |= found["plan_id"]
+    elif table.name == "plan" and "id" in found:
+        plans.plan_ids |= found["id"]
+    elif "milestone_id" in found or (table.name == "milestone" and "id" in found):
+        plans.milestone_ids |= found.get("milestone_id") or found["id"]
+    elif "predecessor_id" in found or "successor_id" in found:
+        plans.milestone_ids |= found.get("predecessor_id", set()) | found.get("successor_id", set())
+    elif "indicator_id" in found or (table.name == "indicator" and "id" in found):
+        plans.indicator_ids |= found.get("indicator_id") or found["id"]
+    elif "id" in found and table.name in ("plan_node", "dependency"):
+        model = PlanNode if table.name == "plan_node" else Dependency
+        query = select(model.plan_id).where(model.id.in_(found["id"]))
+        plans.plan_ids |= set(session.connection().scalars(query))
+    elif table.name == "extension" and "id" in found:
+        plans.milestone_ids |= set(
+            session.connection().scalars(select(Extension.milestone_id).where(Extension.id.in_(found["id"])))
+        )
+    else:
+        return None
+    return plans.resolve(session.connection())
+
+
+def _before_statement(state) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = _table_of(state.statement)
+    if table is None or getattr(table, "name", None) not in _WATCHED_TABLES:
+        return
+    if state.is_update:
+        values = getattr(state.statement, "_values", None) or {}
+        names = {getattr(c, "name", c) for c in values}
+        if names and names <= _TABLE_IGNORED.get(table.name, set()) | {"updated_at"}:
+            return
+    session = state.session
+    with session.no_autoflush:
+        ids = _statement_plans(session, table, state.statement, state.parameters)
+        if ids is None:
+            log.warning("data_version: %s on %s not placed; every plan bumped", state.statement, table.name)
+            ids = set(session.connection().scalars(select(Plan.id)))
+        bump(session, ids)
