@@ -206,36 +206,55 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def graph_payload(plan: Plan, milestone_url) -> dict:
-    """The JSON document graph.js draws (dates ISO). milestone_url(id) -> link."""
+def _milestone_node(pg: PlanGraph, m: Milestone, milestone_url, outside: bool = False) -> dict:
+    s = pg.entry(m.id)
+    return {
+        "id": m.id,
+        "title": m.title,
+        "department": m.lead_department.name,
+        "status": m.status,
+        "status_label": m.status_label,
+        "percent": m.percent,
+        "due": m.due_date.isoformat(),
+        "forecast_finish": s.forecast_finish.isoformat(),
+        "slack_days": None if s.done else s.slack_days,
+        "overdue": s.overdue,
+        "days_to_due": s.days,
+        "late": s.late,
+        "at_risk": s.at_risk,
+        "critical": s.critical,
+        "after_target": s.after_target,
+        "outside": outside,
+        "url": milestone_url(m.id),
+    }
+
+
+def graph_payload(plan: Plan, milestone_url, node_id: int | None = None, node_url=None) -> dict:
+    """The JSON document graph.js draws (dates ISO). milestone_url(id) -> link; node_url(node id)
+    -> the graph zoomed into that node. A big plan comes aggregated by node (app.plans.graph_zoom)."""
+    from app.plans.graph_zoom import aggregate, zoom
+
     pg = plan_graph(plan)
-    nodes = []
-    for m in pg.milestones:
-        s = pg.entry(m.id)
-        nodes.append(
-            {
-                "id": m.id,
-                "title": m.title,
-                "department": m.lead_department.name,
-                "status": m.status,
-                "status_label": m.status_label,
-                "percent": m.percent,
-                "due": m.due_date.isoformat(),
-                "forecast_finish": s.forecast_finish.isoformat(),
-                "slack_days": None if s.done else s.slack_days,
-                "overdue": s.overdue,
-                "days_to_due": s.days,
-                "late": s.late,
-                "at_risk": s.at_risk,
-                "critical": s.critical,
-                "after_target": s.after_target,
-                "url": milestone_url(m.id),
-            }
-        )
-    edges = edge_rows(pg)
+    how = zoom(pg, node_id)
+    if how[0] == "milestones":
+        _, inside, outside = how
+        by_id = pg.load([*inside, *outside])
+        order = sorted(by_id.values(), key=lambda m: (m.due_date, m.id))
+        out_set = set(outside)
+        nodes = [_milestone_node(pg, m, milestone_url, m.id in out_set) for m in order]
+        shown = set(by_id)
+        edges = [e for e in edge_rows(pg) if e["pred"] in shown and e["succ"] in shown]
+        level = "milestones"
+    else:
+        _, grouping, groups, _focus = how
+        nodes, edges = aggregate(pg, grouping, groups, node_url or (lambda nid: None))
+        level = "nodes"
     run = pg.run
     return {
         "plan": plan.code,
+        "level": level,
+        "focus": node_id,
+        "milestone_count": len(pg.node_of),
         "today": pg.today.isoformat(),
         "computed": run is not None,
         "computed_at": run.computed_at.isoformat() + "Z" if run else None,
