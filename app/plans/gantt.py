@@ -232,12 +232,12 @@ def gantt_payload(plan, by: str = "node", node_id: int | None = None) -> dict:
         leads = dict(
             db.session.execute(
                 select(Milestone.id, Milestone.lead_department_id).where(Milestone.plan_id == plan.id)
-            ).tuples()
+            ).all()
         )
         names = dict(
             db.session.execute(
                 select(Department.id, Department.name).where(Department.id.in_(set(leads.values())))
-            ).tuples()
+            ).all()
         )
         order = sorted(names)
         groups = [{"id": f"d{i}", "label": names[i], "level": 0, "parent": None} for i in order]
