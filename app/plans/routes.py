@@ -1,7 +1,7 @@
 """Plan tree and milestone pages (督办 routes: app/plans/notices.py)."""
 
 import io
-from collections import Counter
+from collections import Counter, defaultdict
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -92,6 +92,33 @@ def _nodes(ids) -> list[PlanNode]:
     return [by_id[i] for i in ids]
 
 
+OPEN_ALL_MAX = 100  # a plan of at most this many milestones shows its whole tree at once
+
+
+def _all_open(plan, summary) -> dict:
+    """Every node opened (a small plan): three queries, whatever the number of nodes."""
+    nodes = {n.id: n for n in _nodes(list(summary.nodes))}
+    milestones = defaultdict(list)
+    for m in db.session.scalars(
+        select(Milestone)
+        .where(Milestone.plan_id == plan.id)
+        .options(selectinload(Milestone.lead_department))
+        .order_by(Milestone.due_date, Milestone.id)
+    ):
+        milestones[m.node_id].append(m)
+    return {
+        nid: {
+            "node": node,
+            "milestones": milestones.get(nid, []),
+            "page": 1,
+            "pages": 1,
+            "own_total": len(milestones.get(nid, [])),
+            "kids": [nodes[k] for k in summary.children.get(nid, [])],
+        }
+        for nid, node in nodes.items()
+    }
+
+
 @bp.route("/plans/<code>")
 @login_required
 def plan(code: str):
@@ -102,7 +129,9 @@ def plan(code: str):
     summary = status_summary(plan, today)
     focus = request.args.get("node", "")
     path, opened = [], {}
-    if focus.isdigit() and int(focus) in summary.nodes:
+    if summary.totals.get("total", 0) <= OPEN_ALL_MAX and not focus:
+        opened = _all_open(plan, summary)
+    elif focus.isdigit() and int(focus) in summary.nodes:
         path = [*ancestors(summary, int(focus)), int(focus)]
         for nid in path:
             opened[nid] = _node_view(plan, summary, nid, _page_arg() if nid == int(focus) else 1)
@@ -110,7 +139,9 @@ def plan(code: str):
         "plans/plan.html",
         plan=plan,
         summary=summary,
-        roots=_nodes(summary.children.get(None, [])),
+        roots=[opened[r]["node"] for r in summary.children.get(None, [])]
+        if len(opened) == len(summary.nodes) and opened
+        else _nodes(summary.children.get(None, [])),
         opened=opened,
         focus=path[-1] if path else None,
     )
