@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select
 
 from app.engines import status as rules
 from app.engines.schedule import is_overdue, planned_start
@@ -48,37 +48,36 @@ class StatusSummary:
 
 
 def plan_fingerprint(plan_id: int, today: date) -> tuple:
-    """Changes whenever a row the summary reads is added, removed or updated (one query)."""
+    """Changes whenever a row the summary reads is added, removed or updated: per table one
+    scan for its count, newest id and newest update, all in one round trip."""
 
     def agg(model, *where, join=None, changed=True):
-        cols = [func.count(model.id), func.max(model.id)]
+        parts = [func.count(model.id), func.coalesce(func.max(model.id), 0)]
         if changed:
-            cols.append(func.max(model.updated_at))
-        out = []
-        for col in cols:
-            q = select(col)
-            if join is not None:
-                q = q.join(Milestone, join)
-            out.append(q.where(*where).correlate(None).scalar_subquery())
-        return out
+            parts.append(func.coalesce(func.max(model.updated_at), None))
+        text = cast(parts[0], String)
+        for part in parts[1:]:
+            text = text + literal("/") + func.coalesce(cast(part, String), "")
+        q = select(text)
+        if join is not None:
+            q = q.join(Milestone, join)
+        return q.where(*where).correlate(None).scalar_subquery()
 
     ms = Milestone.plan_id == plan_id
     awaiting = Notice.state.in_(("issued", "acknowledged", "returned"))
-    own = db.session.execute(
-        select(func.count(Milestone.id), func.max(Milestone.id), func.max(Milestone.updated_at)).where(ms)
-    ).one()
     row = db.session.execute(
         select(
-            *agg(PlanNode, PlanNode.plan_id == plan_id),
-            *agg(Dependency, Dependency.plan_id == plan_id),
-            *agg(ProgressReport, ms, join=ProgressReport.milestone_id == Milestone.id),
-            *agg(Notice, ms, join=Notice.milestone_id == Milestone.id, changed=False),
-            *agg(Notice, ms, awaiting, join=Notice.milestone_id == Milestone.id, changed=False),
-            *agg(ReminderPolicy, ReminderPolicy.plan_id == plan_id),
-            *agg(ForecastRun, ForecastRun.plan_id == plan_id, changed=False),
+            agg(Milestone, ms),
+            agg(PlanNode, PlanNode.plan_id == plan_id),
+            agg(Dependency, Dependency.plan_id == plan_id),
+            agg(ProgressReport, ms, join=ProgressReport.milestone_id == Milestone.id),
+            agg(Notice, ms, join=Notice.milestone_id == Milestone.id, changed=False),
+            agg(Notice, ms, awaiting, join=Notice.milestone_id == Milestone.id, changed=False),
+            agg(ReminderPolicy, ReminderPolicy.plan_id == plan_id),
+            agg(ForecastRun, ForecastRun.plan_id == plan_id, changed=False),
         )
     ).one()
-    return (plan_id, today, *tuple(own), *tuple(row))
+    return (plan_id, today, *tuple(row))
 
 
 def status_summary(plan, today: date) -> StatusSummary:
