@@ -386,7 +386,9 @@ TABLE: dict[str, list[Case]] = {
     "/plans/<code>/dashboard": [Case("/plans/{code}/dashboard", get=plan_page)],
     "/plans/<code>/dashboard/list": [Case("/plans/{code}/dashboard/list", get=plan_page)],
     "/plans/<code>/export.xlsx": [Case("/plans/{code}/export.xlsx", get=plan_page)],
-    "/plans/<code>/nodes/<int:node_id>/children": [Case("/plans/{code}/nodes/{node}/children", get=plan_page)],
+    "/plans/<code>/nodes/<int:node_id>/children": [
+        Case("/plans/{code}/nodes/{node}/children", get=plan_page)
+    ],
     "/plans/<code>/gantt": [Case("/plans/{code}/gantt", get=plan_page)],
     "/plans/<code>/gantt.json": [Case("/plans/{code}/gantt.json", get=plan_page)],
     "/plans/<code>/graph": [Case("/plans/{code}/graph", get=plan_page)],
