@@ -176,9 +176,11 @@ def ids(w, s):
     if s is None:
         return dict(holiday=w["holiday"], delivery=w["delivery"], outbox=w["outbox"])
     t = s.lower()
+    ms_id = w["m_far"] if s == "A" else w["m_other"]
     return dict(
         code=f"plan-{t}",
-        ms=w["m_far"] if s == "A" else w["m_other"],
+        ms=ms_id,
+        node=w["node_a"] if s == "A" else w["node_b"],
         draft=w[f"draft_{t}"],
         report=w[f"report_{t}"],
         evidence=w[f"evidence_{t}"],
@@ -290,6 +292,9 @@ TABLE: dict[str, list[Case]] = {
     "/milestones/<int:milestone_id>/notices": [
         Case("/milestones/{ms}/notices", post=rule(**ms, perm="issue_notice"))
     ],
+    "/milestones/<int:milestone_id>/predecessor-options": [
+        Case("/milestones/{ms}/predecessor-options", get=rule(**ms, perm="edit_plan"))
+    ],
     "/milestones/<int:milestone_id>/dependencies": [
         Case("/milestones/{ms}/dependencies", post=rule(**ms, perm="edit_plan"))
     ],
@@ -381,6 +386,9 @@ TABLE: dict[str, list[Case]] = {
     "/plans/<code>/dashboard": [Case("/plans/{code}/dashboard", get=plan_page)],
     "/plans/<code>/dashboard/list": [Case("/plans/{code}/dashboard/list", get=plan_page)],
     "/plans/<code>/export.xlsx": [Case("/plans/{code}/export.xlsx", get=plan_page)],
+    "/plans/<code>/nodes/<int:node_id>/children": [
+        Case("/plans/{code}/nodes/{node}/children", get=plan_page)
+    ],
     "/plans/<code>/gantt": [Case("/plans/{code}/gantt", get=plan_page)],
     "/plans/<code>/gantt.json": [Case("/plans/{code}/gantt.json", get=plan_page)],
     "/plans/<code>/graph": [Case("/plans/{code}/graph", get=plan_page)],
@@ -538,6 +546,8 @@ def _rows(stmt):
 def world(app):
     with app.app_context():
         w = build_matrix_world()
+        w.ids["node_a"] = db.session.get(Milestone, w["m_far"]).node_id  # the plan tree's node fragment
+        w.ids["node_b"] = db.session.get(Milestone, w["m_other"]).node_id
         db.session.remove()
     return w
 

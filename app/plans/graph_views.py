@@ -1,24 +1,43 @@
 """依赖关系图: a plan's milestone dependency graph with its critical path on today's date."""
 
-from flask import jsonify, render_template, url_for
+from flask import abort, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from app import access
+from app.extensions import db
+from app.models import PlanNode
 from app.plans import bp
-from app.plans.graph_data import critical_items, graph_payload, plan_graph, tightest_items
+from app.plans.graph_data import at_risk_count, critical_items, graph_payload, plan_graph, tightest_items
+
+
+def _node_arg(plan) -> PlanNode | None:
+    """?node=<id>: a node of this plan (404 for any other value)."""
+    raw = request.args.get("node")
+    if raw is None or raw == "":
+        return None
+    node = None
+    if raw.isdigit() and len(raw) < 10:
+        node = db.session.scalar(select(PlanNode).where(PlanNode.id == int(raw), PlanNode.plan_id == plan.id))
+    if node is None:
+        abort(404)
+    return node
 
 
 @bp.route("/plans/<code>/graph")
 @login_required
 def graph(code: str):
     plan = access.load_viewable_plan(current_user, code)
+    node = _node_arg(plan)
     pg = plan_graph(plan)
     return render_template(
         "plans/graph.html",
         plan=plan,
         pg=pg,
+        node=node,
         path=critical_items(pg),
         tightest=tightest_items(pg),
+        at_risk=at_risk_count(pg),
     )
 
 
@@ -26,4 +45,12 @@ def graph(code: str):
 @login_required
 def graph_json(code: str):
     plan = access.load_viewable_plan(current_user, code)
-    return jsonify(graph_payload(plan, lambda mid: url_for("plans.milestone", milestone_id=mid)))
+    node = _node_arg(plan)
+    return jsonify(
+        graph_payload(
+            plan,
+            lambda mid: url_for("plans.milestone", milestone_id=mid),
+            node.id if node else None,
+            lambda nid: url_for("plans.graph", code=plan.code, node=nid),
+        )
+    )

@@ -1,15 +1,14 @@
 """Plan tree and milestone pages (督办 routes: app/plans/notices.py)."""
 
 import io
-from collections import Counter
+from collections import Counter, defaultdict
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import access, audit, clock
-from app.dates import cn_date
 from app.engines.schedule import is_overdue
 from app.extensions import db
 from app.models import (
@@ -24,10 +23,12 @@ from app.permissions import ensure, has_permission
 from app.planio.excel import plan_to_xlsx
 from app.plans import bp
 from app.plans.dependencies import DependencyRefused, add_dependency, remove_dependency
-from app.plans.forms import DependencyForm, NoticeForm
+from app.plans.forms import NoticeForm
 from app.plans.graph_data import milestone_neighbourhood
 from app.plans.notices import milestone_notices
-from app.status import plan_status
+from app.plans.predecessors import PredecessorForm
+from app.plans.predecessors import resolve as resolve_predecessor
+from app.plans.tree_data import PAGE_SIZE, ancestors, status_row, status_summary
 from workflows.forecast_recompute import request_recompute
 
 
@@ -48,42 +49,114 @@ def status_counts(milestones, today) -> dict:
     return counts
 
 
+def _page_arg() -> int:
+    page = request.args.get("page", "1")
+    return max(1, int(page)) if page.isdigit() and len(page) < 7 else 1
+
+
+def _node_view(plan, summary, node_id: int, page: int) -> dict:
+    """What a node shows when opened: its text, one page of its own milestones, its children (closed)."""
+    node = db.session.scalar(select(PlanNode).where(PlanNode.id == node_id, PlanNode.plan_id == plan.id))
+    if node is None:
+        abort(404)
+    total = summary.own.get(node.id, 0)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    milestones = db.session.scalars(
+        select(Milestone)
+        .where(Milestone.node_id == node.id)
+        .options(selectinload(Milestone.lead_department))
+        .order_by(Milestone.due_date, Milestone.id)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    return {
+        "node": node,
+        "milestones": milestones,
+        "page": page,
+        "pages": pages,
+        "own_total": total,
+        "kids": _nodes(summary.children.get(node.id, [])),
+    }
+
+
+def _nodes(ids) -> list[PlanNode]:
+    if not ids:
+        return []
+    by_id = {
+        n.id: n
+        for n in db.session.scalars(
+            select(PlanNode).where(PlanNode.id.in_(ids)).options(selectinload(PlanNode.departments))
+        )
+    }
+    return [by_id[i] for i in ids]
+
+
+OPEN_ALL_MAX = 100  # a plan of at most this many milestones shows its whole tree at once
+
+
+def _all_open(plan, summary) -> dict:
+    """Every node opened (a small plan): three queries, whatever the number of nodes."""
+    nodes = {n.id: n for n in _nodes(list(summary.nodes))}
+    milestones = defaultdict(list)
+    for m in db.session.scalars(
+        select(Milestone)
+        .where(Milestone.plan_id == plan.id)
+        .options(selectinload(Milestone.lead_department))
+        .order_by(Milestone.due_date, Milestone.id)
+    ):
+        milestones[m.node_id].append(m)
+    return {
+        nid: {
+            "node": node,
+            "milestones": milestones.get(nid, []),
+            "page": 1,
+            "pages": 1,
+            "own_total": len(milestones.get(nid, [])),
+            "kids": [nodes[k] for k in summary.children.get(nid, [])],
+        }
+        for nid, node in nodes.items()
+    }
+
+
 @bp.route("/plans/<code>")
 @login_required
 def plan(code: str):
+    """The plan tree, closed: top-level nodes with their counts; a node opens on demand
+    (plan_tree.js loads node_children), or without JavaScript through ?node=<id>."""
     plan = access.load_viewable_plan(current_user, code)
-    nodes = db.session.scalars(
-        select(PlanNode)
-        .where(PlanNode.plan_id == plan.id)
-        .options(
-            selectinload(PlanNode.milestones).selectinload(Milestone.lead_department),
-            selectinload(PlanNode.departments),
-        )
-        .order_by(PlanNode.position)
-    ).all()
-    children: dict[int | None, list[PlanNode]] = {}
-    for node in nodes:
-        children.setdefault(node.parent_id, []).append(node)
     today = clock.today()
-    subtree: dict[int, list[Milestone]] = {}
-
-    def collect(node):
-        ms = list(node.milestones)
-        for child in children.get(node.id, []):
-            ms.extend(collect(child))
-        subtree[node.id] = ms
-        return ms
-
-    all_ms = [m for root in children.get(None, []) for m in collect(root)]
-    counts = {node_id: status_counts(ms, today) for node_id, ms in subtree.items()}
+    summary = status_summary(plan, today)
+    focus = request.args.get("node", "")
+    path, opened = [], {}
+    if summary.totals.get("total", 0) <= OPEN_ALL_MAX and not focus:
+        opened = _all_open(plan, summary)
+    elif focus.isdigit() and int(focus) in summary.nodes:
+        path = [*ancestors(summary, int(focus)), int(focus)]
+        for nid in path:
+            opened[nid] = _node_view(plan, summary, nid, _page_arg() if nid == int(focus) else 1)
     return render_template(
         "plans/plan.html",
         plan=plan,
-        children=children,
-        counts=counts,
-        totals=status_counts(all_ms, today),
-        ps=plan_status(plan, today),
+        summary=summary,
+        roots=[opened[r]["node"] for r in summary.children.get(None, [])]
+        if len(opened) == len(summary.nodes) and opened
+        else _nodes(summary.children.get(None, [])),
+        opened=opened,
+        focus=path[-1] if path else None,
     )
+
+
+@bp.route("/plans/<code>/nodes/<int:node_id>/children")
+@login_required
+def node_children(code: str, node_id: int):
+    """The inside of one node of the tree (an HTML fragment plan_tree.js inserts)."""
+    plan = access.load_viewable_plan(current_user, code)
+    summary = status_summary(plan, clock.today())
+    if node_id not in summary.nodes:
+        abort(404)
+    view = _node_view(plan, summary, node_id, _page_arg())
+    return render_template("plans/_node_body.html", plan=plan, summary=summary, view=view, opened={})
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -150,19 +223,12 @@ def milestone(milestone_id: int):
         report_kind=access.report_kind_for(current_user, m),
         notice_form=notice_form,
         links=milestone_neighbourhood(current_user, m),
-        row=plan_status(m.plan).rows[m.id],
+        row=status_row(status_summary(m.plan, clock.today()), m),
     )
 
 
-def _dependency_form(m: Milestone) -> DependencyForm:
-    form = DependencyForm()
-    others = db.session.scalars(
-        select(Milestone)
-        .where(Milestone.plan_id == m.plan_id, Milestone.id != m.id)
-        .order_by(Milestone.due_date, Milestone.title)
-    )
-    form.predecessor_id.choices = [(o.id, f"{o.title}（{cn_date(o.due_date)}）") for o in others]
-    return form
+def _dependency_form(m: Milestone) -> PredecessorForm:
+    return PredecessorForm()
 
 
 @bp.route("/milestones/<int:milestone_id>/dependencies", methods=["POST"])
@@ -176,10 +242,12 @@ def add_predecessor(milestone_id: int):
             for error in errors:
                 flash(error, "error")
         return redirect(url_for("plans.milestone", milestone_id=m.id))
+    predecessor = resolve_predecessor(m, form.predecessor_id.data)
+    if predecessor is None:
+        flash("找不到该前置里程碑：请填写同一计划中里程碑的编号（如 #123）或代码，或从提示中选择。", "error")
+        return redirect(url_for("plans.milestone", milestone_id=m.id))
     try:
-        add_dependency(
-            current_user, m, form.predecessor_id.data, form.lag_days.data, (form.reason.data or "").strip()
-        )
+        add_dependency(current_user, m, predecessor.id, form.lag_days.data, (form.reason.data or "").strip())
         db.session.commit()
         request_recompute(m.plan_id)
     except DependencyRefused as exc:

@@ -417,7 +417,7 @@
   function load(by) {
     say("正在加载…");
     el.dataset.rendered = "false";
-    fetch(el.dataset.src + "?by=" + encodeURIComponent(by), { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch(el.dataset.src + (el.dataset.src.indexOf("?") < 0 ? "?" : "&") + "by=" + encodeURIComponent(by), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (resp) {
         if (!resp.ok) {
           throw new Error(resp.status);

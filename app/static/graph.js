@@ -48,7 +48,18 @@
     return p[0] + "." + Number(p[1]) + "." + Number(p[2]);
   }
 
+  function groupLabel(n) {
+    var title = n.title.length > TITLE_MAX ? n.title.slice(0, TITLE_MAX - 1) + "…" : n.title;
+    var info = n.total + " 个里程碑";
+    if (n.risk_count) info += " · 风险 " + n.risk_count;
+    if (n.critical_count) info += " · 关键 " + n.critical_count;
+    return title + "\n" + info;
+  }
+
   function label(n) {
+    if (n.kind === "group") {
+      return groupLabel(n);
+    }
     var title = n.title.length > TITLE_MAX ? n.title.slice(0, TITLE_MAX - 1) + "…" : n.title;
     var info;
     if (n.forecast_finish === null) {
@@ -67,6 +78,9 @@
   }
 
   function tooltip(n) {
+    if (n.kind === "group") {
+      return [n.title, "里程碑 " + n.total + "（未完成 " + n.open + "，风险 " + n.risk_count + "，关键路径 " + n.critical_count + "）", "点击展开此节点"].join("\n");
+    }
     var lines = [n.title, n.department + " · " + n.status_label + " · " + n.percent + "%", "完成期限 " + n.due];
     if (n.overdue) {
       lines.push("逾期 " + -n.days_to_due + " 天");
@@ -91,6 +105,8 @@
       if (n.at_risk) classes.push("late");
       if (n.critical) classes.push("critical");
       if (n.after_target) classes.push("after");
+      if (n.kind === "group") classes.push("group");
+      if (n.outside) classes.push("outside");
       out.push({
         group: "nodes",
         data: {
@@ -110,6 +126,8 @@
       var d = { id: "e" + e.pred + "-" + e.succ, source: String(e.pred), target: String(e.succ) };
       if (e.lag_days) {
         d.lag = "+" + e.lag_days + "天";
+      } else if (e.count) {
+        d.lag = e.count + " 条";
       }
       out.push({ group: "edges", data: d, classes: classes.join(" ") });
     });
@@ -138,6 +156,8 @@
         color: "#111827",
       },
     },
+    { selector: "node.group", style: { shape: "rectangle", "border-width": 2, "font-weight": "bold" } },
+    { selector: "node.outside", style: { "background-opacity": 0.5, "border-style": "dotted" } },
     { selector: "node.after", style: { "background-opacity": 0.45, "border-style": "dashed" } },
     { selector: "node.late", style: { "border-width": 4, "border-color": LATE } },
     { selector: "node.critical", style: { "border-width": 5, "border-color": CRITICAL, "border-style": "solid" } },
@@ -376,7 +396,7 @@
     }
 
     function wanted(n) {
-      var open = n.status !== "done";
+      var open = n.kind === "group" ? n.open > 0 : n.status !== "done";
       switch (filterEl ? filterEl.value : "all") {
         case "open":
           return open;
@@ -426,6 +446,9 @@
       el.dataset.edgeCount = String(cy.edges().not(".hidden").length);
       el.dataset.rendered = "true";
       var text = "显示 " + visible.length + " 个里程碑、" + el.dataset.edgeCount + " 条依赖";
+      if (data.level === "nodes") {
+        text = "计划共 " + data.milestone_count + " 个里程碑，按节点汇总显示 " + visible.length + " 个节点（点击节点展开）";
+      }
       if (data.basis === "recomputed") {
         text += "（测算之后计划有变动：已按当前完成期限重新推算）";
       } else if (data.basis === "rule") {
