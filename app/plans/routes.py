@@ -5,10 +5,11 @@ from collections import Counter, defaultdict
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app import access, audit, clock
+from app.admin.search import like_escape, search_text
 from app.engines.schedule import is_overdue
 from app.extensions import db
 from app.models import (
@@ -18,7 +19,9 @@ from app.models import (
     Plan,
     PlanNode,
     ProgressReport,
+    Region,
 )
+from app.params import MAX_PAGE, int_arg
 from app.permissions import ensure, has_permission
 from app.planio.excel import plan_to_xlsx
 from app.plans import bp
@@ -31,14 +34,38 @@ from app.plans.predecessors import resolve as resolve_predecessor
 from app.plans.tree_data import PAGE_SIZE, ancestors, status_row, status_summary
 from workflows.forecast_recompute import request_recompute
 
+PLANS_PER_PAGE = 50  # a province of a thousand areas pages its list of plans
+
 
 @bp.route("/plans")
 @login_required
 def index():
     if not access.can_view_plans(current_user):
         abort(403)
-    plans = db.session.scalars(select(Plan).where(access.plan_filter(current_user)).order_by(Plan.code)).all()
-    return render_template("plans/index.html", plans=plans)
+    q = search_text(request.args.get("q"))
+    stmt = (
+        select(Plan)
+        .join(Plan.region)
+        .where(access.plan_filter(current_user))
+        .options(contains_eager(Plan.region))
+        .order_by(Plan.code)
+    )
+    if q:  # a province of many areas finds one by plan title, code or region
+        pattern = f"%{like_escape(q)}%"
+        stmt = stmt.where(
+            or_(
+                Plan.title.ilike(pattern, escape="\\"),
+                Plan.code.ilike(pattern, escape="\\"),
+                Region.name.ilike(pattern, escape="\\"),
+            )
+        )
+    page = db.paginate(
+        stmt,
+        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
+        per_page=PLANS_PER_PAGE,
+        error_out=False,
+    )
+    return render_template("plans/index.html", page=page, plans=page.items, q=q)
 
 
 def status_counts(milestones, today) -> dict:
