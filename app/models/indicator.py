@@ -16,14 +16,14 @@ milestone_indicator = Table(
     "milestone_indicator",
     db.metadata,
     Column("milestone_id", ForeignKey("milestone.id", ondelete="CASCADE"), primary_key=True),
-    Column("indicator_id", ForeignKey("indicator.id", ondelete="CASCADE"), primary_key=True),
+    Column("indicator_id", ForeignKey("indicator.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 indicator_department = Table(
     "indicator_department",
     db.metadata,
     Column("indicator_id", ForeignKey("indicator.id", ondelete="CASCADE"), primary_key=True),
-    Column("department_id", ForeignKey("department.id"), primary_key=True),
+    Column("department_id", ForeignKey("department.id"), primary_key=True, index=True),
     Column("position", Integer, nullable=False, default=0),
 )
 
@@ -102,7 +102,7 @@ class IndicatorValue(db.Model):
     source: Mapped[str | None] = mapped_column(String(256))
     note: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="submitted")
-    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=event_time)

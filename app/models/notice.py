@@ -35,7 +35,7 @@ class Notice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
-    issued_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     reply_due: Mapped[date]
     issued_at: Mapped[datetime] = mapped_column(default=event_time)

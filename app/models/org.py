@@ -35,7 +35,7 @@ class Region(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
 
     parent: Mapped[Region | None] = relationship(remote_side=[id])
     departments: Mapped[list[Department]] = relationship(back_populates="region", order_by="Department.name")

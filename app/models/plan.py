@@ -23,7 +23,7 @@ milestone_co_department = Table(
     "milestone_co_department",
     db.metadata,
     Column("milestone_id", ForeignKey("milestone.id", ondelete="CASCADE"), primary_key=True),
-    Column("department_id", ForeignKey("department.id"), primary_key=True),
+    Column("department_id", ForeignKey("department.id"), primary_key=True, index=True),
     # The order the plan names them in; rows added through the ORM get 0 (then by name).
     Column("position", Integer, nullable=False, default=0, server_default="0"),
 )
@@ -32,7 +32,7 @@ node_department = Table(
     "node_department",
     db.metadata,
     Column("node_id", ForeignKey("plan_node.id", ondelete="CASCADE"), primary_key=True),
-    Column("department_id", ForeignKey("department.id"), primary_key=True),
+    Column("department_id", ForeignKey("department.id"), primary_key=True, index=True),
     Column("position", Integer, nullable=False, default=0),
 )
 
@@ -82,7 +82,7 @@ class PlanNode(TimestampMixin, db.Model):
     text: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
     # The leading-group member responsible for the node: escalations go to them.
-    leader_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
 
     plan: Mapped[Plan] = relationship(back_populates="nodes")
     parent: Mapped[PlanNode | None] = relationship(remote_side=[id], back_populates="children")

@@ -97,8 +97,8 @@ class Reminder(db.Model):
     send_on: Mapped[date]
     due_date: Mapped[date]  # the milestone's due date it was computed from
     days: Mapped[int] = mapped_column(default=0)  # days before (+) or overdue (-) at the slot
-    report_id: Mapped[int | None] = mapped_column(ForeignKey("progress_report.id"))
-    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("progress_report.id"), index=True)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     cancelled_reason: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

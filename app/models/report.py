@@ -36,7 +36,7 @@ class ProgressReport(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     # "lead" reports move the milestone when approved; "part" is a co-department's share.
     kind: Mapped[str] = mapped_column(String(8), default="lead")
     text: Mapped[str] = mapped_column(Text)
