@@ -119,6 +119,7 @@ def build_world() -> World:
         m_transport=m_transport.id,
         m_far=m_far.id,
         m_other=m_other.id,
+        node_a=node.id,
         region_a=a.id,
         region_b=b.id,
         police_dept=police.id,

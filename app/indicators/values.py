@@ -268,7 +268,7 @@ def read_value(spec: EntrySpec, form) -> int | float | dict:
             errors.append("该指标不能按档次评定，请填写数值。")
         elif any(raw.values()):
             errors.append("请填写数值或选择达到的档次，二者只选其一。")
-        elif not level.isdigit() or not 0 <= int(level) <= 5:
+        elif not (level.isascii() and level.isdigit()) or not 0 <= int(level) <= 5:
             errors.append(f"档次应为 0 到 5 的整数，收到“{level}”。")
         if errors:
             raise ValueInputError([f"{spec.name}：{e}" for e in errors])

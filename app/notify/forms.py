@@ -38,7 +38,7 @@ def parse_before_days(raw: str) -> list[int]:
         raise ValueError("请至少填写一个天数（0 表示到期当天）。")
     days = set()
     for part in parts:
-        if not part.isdigit():
+        if not (part.isascii() and part.isdigit()):  # "²" is a digit to isdigit, not to int
             raise ValueError(f"“{part}”不是非负整数；请用逗号分隔的天数，如 30,7,1,0。")
         value = int(part)
         if value > MAX_BEFORE_DAYS:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app import access
 from app.extensions import db
 from app.models import PlanNode
+from app.params import parse_int
 from app.plans import bp
 from app.plans.graph_data import at_risk_count, critical_items, graph_payload, plan_graph, tightest_items
 
@@ -16,9 +17,9 @@ def _node_arg(plan) -> PlanNode | None:
     raw = request.args.get("node")
     if raw is None or raw == "":
         return None
-    node = None
-    if raw.isdigit() and len(raw) < 10:
-        node = db.session.scalar(select(PlanNode).where(PlanNode.id == int(raw), PlanNode.plan_id == plan.id))
+    node, node_id = None, parse_int(raw)  # ASCII digits within the id range, else 404
+    if node_id is not None:
+        node = db.session.scalar(select(PlanNode).where(PlanNode.id == node_id, PlanNode.plan_id == plan.id))
     if node is None:
         abort(404)
     return node

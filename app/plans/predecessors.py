@@ -19,7 +19,7 @@ from app.plans import bp
 from app.plans.forms import DependencyForm
 
 LIMIT = 20
-NUMBER_RE = re.compile(r"^#?(\d{1,9})(?:\s|$)")
+NUMBER_RE = re.compile(r"^#?([0-9]{1,9})(?:\s|$)", re.ASCII)
 
 
 class PredecessorForm(DependencyForm):

@@ -77,8 +77,7 @@ def status_counts(milestones, today) -> dict:
 
 
 def _page_arg() -> int:
-    page = request.args.get("page", "1")
-    return max(1, int(page)) if page.isdigit() and len(page) < 7 else 1
+    return int_arg("page", high=MAX_PAGE, default=1, strict=False)
 
 
 def _node_view(plan, summary, node_id: int, page: int) -> dict:
@@ -154,14 +153,14 @@ def plan(code: str):
     plan = access.load_viewable_plan(current_user, code)
     today = clock.today()
     summary = status_summary(plan, today)
-    focus = request.args.get("node", "")
+    focus = int_arg("node", default=None, strict=False)  # ASCII digits only ("²" is not a node)
     path, opened = [], {}
-    if summary.totals.get("total", 0) <= OPEN_ALL_MAX and not focus:
+    if summary.totals.get("total", 0) <= OPEN_ALL_MAX and not request.args.get("node"):
         opened = _all_open(plan, summary)
-    elif focus.isdigit() and int(focus) in summary.nodes:
-        path = [*ancestors(summary, int(focus)), int(focus)]
+    elif focus in summary.nodes:
+        path = [*ancestors(summary, focus), focus]
         for nid in path:
-            opened[nid] = _node_view(plan, summary, nid, _page_arg() if nid == int(focus) else 1)
+            opened[nid] = _node_view(plan, summary, nid, _page_arg() if nid == focus else 1)
     return render_template(
         "plans/plan.html",
         plan=plan,
