@@ -236,8 +236,16 @@ def _walk(graph, mid, today, step):
     if mid not in graph:
         raise ValueError(f"unknown milestone {mid!r}")
     finish = forecast_finish(graph, today)
-    if graph.nodes[mid]["m"].is_done:  # a done milestone is blocked by, and holds up, nothing
-        return [], finish
+    depth = open_reach(graph, mid, step)
+    return [_entry(graph, n, finish, d) for n, d in depth.items()], finish
+
+
+def open_reach(graph, mid, step) -> dict:
+    """{milestone: depth} of the open milestones reached from mid by `step` (preds or succs)
+    through open ones only (1 = direct); nothing from a done milestone, which is blocked
+    by, and holds up, nothing."""
+    if mid not in graph or graph.nodes[mid]["m"].is_done:
+        return {}
     depth, frontier = {}, [mid]
     level = 0
     while frontier:
@@ -249,7 +257,7 @@ def _walk(graph, mid, today, step):
                     depth[o] = level
                     nxt.append(o)
         frontier = nxt
-    return [_entry(graph, n, finish, d) for n, d in depth.items()], finish
+    return depth
 
 
 def upstream(graph, milestone_id, today):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from app import access, clock
 from app.dates import cn_date
-from app.engines.graph import DependencyData, MilestoneData, build_graph, preds, succs
+from app.engines.graph import DependencyData, MilestoneData, build_graph, open_reach, preds, succs
 from app.engines.schedule import MilestoneSchedule, Schedule, plan_schedule
 from app.extensions import db
 from app.forecasting.snapshot import latest_run, target_date_of
@@ -343,19 +343,7 @@ def _reach(graph, mid, step) -> list[dict]:
     """Open milestones reached from mid by `step` (preds or succs) through open ones, with
     their depth (1 = direct): app.engines.graph.upstream / downstream without working out
     every forecast finish again (the cached schedule has them)."""
-    if mid not in graph or graph.nodes[mid]["m"].is_done:
-        return []
-    depth, frontier, level = {}, [mid], 0
-    while frontier:
-        level += 1
-        nxt = []
-        for n in frontier:
-            for o in step(graph, n):
-                if o not in depth and o != mid and not graph.nodes[o]["m"].is_done:
-                    depth[o] = level
-                    nxt.append(o)
-        frontier = nxt
-    return [{"id": n, "depth": d} for n, d in depth.items()]
+    return [{"id": n, "depth": d} for n, d in open_reach(graph, mid, step).items()]
 
 
 LINK_LIMIT = 30  # rows of each list on the milestone page (the count says how many in all)
