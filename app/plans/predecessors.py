@@ -37,10 +37,15 @@ def _others(m: Milestone):
     return select(Milestone).where(Milestone.plan_id == m.plan_id, Milestone.id != m.id)
 
 
+def printable(text: str | None) -> str:
+    """Typed text without control characters, trimmed."""
+    return "".join(ch for ch in (text or "") if ch.isprintable()).strip()
+
+
 def resolve(m: Milestone, text: str) -> Milestone | None:
     """The milestone of m's plan that the typed text names: #id (what the picker fills in),
     a bare number, a code (key) or an exact title; None when there is no single one."""
-    text = (text or "").strip()
+    text = printable(text)  # a NUL byte would be a 500 on PostgreSQL, never a match
     if not text:
         return None
     number = NUMBER_RE.match(text)
@@ -58,7 +63,7 @@ def _like(text: str) -> str:
 
 
 def search(m: Milestone, text: str) -> list[Milestone]:
-    text = (text or "").strip()[:100]
+    text = printable(text)[:100]
     q = _others(m)
     if text:
         number = NUMBER_RE.match(text)

@@ -196,6 +196,9 @@ def test_predecessor_picker_searches_the_same_plan(app, client):
     assert client.get(url, query_string={"q": f"#{t['first']}"}).get_json()[0]["id"] == t["first"]
     assert client.get(url, query_string={"q": "乙县一网通办"}).get_json() == []  # another plan
     assert client.get(url, query_string={"q": "100%_"}).get_json() == []  # wildcards are literal
+    # Control characters are dropped, not sent to the database (a NUL is a 500 on PostgreSQL).
+    nul = client.get(url, query_string={"q": "大计划里程碑00\x00"})
+    assert nul.status_code == 200 and nul.get_json() == found
     # The no-JS form: a number, "#id 标题" as the picker fills it, or a code.
     token = csrf_from(client, f"/milestones/{t['lone']}")
     post = f"/milestones/{t['lone']}/dependencies"
