@@ -27,7 +27,8 @@ def record(user, action: str, obj, summary: str, before=None, after=None, milest
         milestone = obj
     derived = milestone.plan.region_id if milestone is not None else getattr(obj, "region_id", None)
     region_id = derived if derived is not None else region_id
-    db.session.flush()  # so a new object has its id
+    if getattr(obj, "id", 0) is None or (milestone is not None and milestone.id is None):
+        db.session.flush()  # so a new object has its id (not once per row of a bulk load)
     event = AuditEvent(
         user_id=getattr(user, "id", None),
         action=action,

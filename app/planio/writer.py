@@ -19,7 +19,7 @@ from app.models import Department, Dependency, Indicator, Milestone, Plan, PlanN
 from app.models.indicator import indicator_department, milestone_indicator
 from app.models.plan import milestone_co_department, node_department
 from app.planio.checker import as_date
-from app.planio.links import apply, plain, sync_links
+from app.planio.links import apply, plain, sync_links_many
 from app.planio.prune import prune
 from app.planio.report import PlanResult
 
@@ -91,28 +91,45 @@ class PlanWriter:
 
         links: (attribute, table, owner column, other column, ids, {id: name}).
         """
-        created = obj is None
-        if created:
-            obj = model(**values)
-            db.session.add(obj)
-            changes = {}
-        else:
-            changes = apply(obj, values)
+        return self.write_all(model, [(obj, values, label, links)])[0]
+
+    def write_all(self, model, items) -> list:
+        """write() for many objects of one kind: one flush for the rows, a few set-based
+        statements per link table, one audit row per changed object. A plan of thousands
+        of milestones loads in seconds instead of a flush and three queries per row.
+
+        items: (existing object or None, values, label, links) each."""
+        staged = []
+        for obj, values, label, _links in items:
+            created = obj is None
+            if created:
+                obj = model(**values)
+                db.session.add(obj)
+                changes = {}
+            else:
+                changes = apply(obj, values)
+            staged.append((obj, created, changes, values, label))
         db.session.flush()
-        for attr, table, owner_col, other_col, ids, names in links:
-            changed = sync_links(table, owner_col, obj.id, other_col, ids)
-            if changed:
+        by_table: dict = {}
+        for (obj, _, changes, _, _), (_, _, _, links) in zip(staged, items, strict=True):
+            for attr, table, owner_col, other_col, ids, names in links:
+                spec = by_table.setdefault((attr, table, owner_col, other_col), ({}, names, {}))
+                spec[0][obj.id] = ids
+                spec[2][obj.id] = (obj, changes)
+        for (attr, table, owner_col, other_col), (wanted, names, owners) in by_table.items():
+            for owner_id, changed in sync_links_many(table, owner_col, other_col, wanted).items():
+                obj, changes = owners[owner_id]
                 changes[attr] = tuple([names.get(i, i) for i in side] for side in changed)
                 db.session.expire(obj, [attr])
-        if created:
-            after = {k: plain(v) for k, v in values.items() if not k.endswith("_id")}
-            self.audit("create", obj, label, after=after)
-        elif changes:
-            before = {k: plain(old) for k, (old, _) in changes.items()}
-            self.audit(
-                "update", obj, label, before=before, after={k: plain(new) for k, (_, new) in changes.items()}
-            )
-        return obj
+        for obj, created, changes, values, label in staged:
+            if created:
+                after = {k: plain(v) for k, v in values.items() if not k.endswith("_id")}
+                self.audit("create", obj, label, after=after)
+            elif changes:
+                before = {k: plain(old) for k, (old, _) in changes.items()}
+                after = {k: plain(new) for k, (_, new) in changes.items()}
+                self.audit("update", obj, label, before=before, after=after)
+        return [obj for obj, *_ in staged]
 
     def _existing(self, model, *options) -> dict:
         query = select(model).where(model.plan_id == self.plan.id).options(*options)
@@ -135,11 +152,15 @@ class PlanWriter:
     def _departments(self) -> None:
         query = select(Department).where(Department.region_id == self.region.id)
         existing = {d.name: d for d in db.session.scalars(query)}
-        for spec in self.data["departments"]:
-            values = {"region_id": self.region.id, "name": spec["name"], "kind": spec["kind"]}
-            self.depts[spec["name"]] = self.write(
-                Department, existing.get(spec["name"]), values, spec["name"]
+        items = [
+            (
+                existing.get(spec["name"]),
+                {"region_id": self.region.id, "name": spec["name"], "kind": spec["kind"]},
             )
+            for spec in self.data["departments"]
+        ]
+        written = self.write_all(Department, [(obj, values, values["name"], ()) for obj, values in items])
+        self.depts = {d.name: d for d in written}
         self.dept_names = {d.id: name for name, d in self.depts.items()}
 
     def _plan(self) -> None:
@@ -166,33 +187,43 @@ class PlanWriter:
         return [self.depts[name].id for name in names or []]
 
     def _nodes(self) -> None:
+        """Written level by level (a child needs its parent's id): one flush per level."""
         existing = self._existing(PlanNode)
+        levels: list[list[tuple[dict, str | None, int]]] = []
         position = 0
 
-        def walk(specs, parent):
+        def walk(specs, parent_key, depth):
             nonlocal position
             for spec in specs or []:
+                if len(levels) <= depth:
+                    levels.append([])
+                levels[depth].append((spec, parent_key, position))
+                position += 1
+                walk(spec.get("children"), spec["key"], depth + 1)
+
+        walk(self.data["nodes"], None, 0)
+        for level in levels:
+            items = []
+            for spec, parent_key, pos in level:
                 values = {
                     "plan_id": self.plan.id,
-                    "parent_id": parent.id if parent else None,
+                    "parent_id": self.nodes[parent_key].id if parent_key else None,
                     "key": spec["key"],
                     "kind": spec["kind"],
                     "number": spec.get("number"),
                     "title": spec["title"],
                     "text": spec.get("text") or "",
-                    "position": position,
+                    "position": pos,
                 }
-                position += 1
                 ids = self._dept_ids(spec.get("departments"))
                 links = [("departments", node_department, "node_id", "department_id", ids, self.dept_names)]
-                node = self.write(PlanNode, existing.get(spec["key"]), values, spec["key"], links)
-                self.nodes[spec["key"]] = node
-                walk(spec.get("children"), node)
-
-        walk(self.data["nodes"], None)
+                items.append((existing.get(spec["key"]), values, spec["key"], links))
+            for node in self.write_all(PlanNode, items):
+                self.nodes[node.key] = node
 
     def _indicators(self) -> None:
         existing = self._existing(Indicator)
+        items = []
         for position, spec in enumerate(self.data.get("indicators") or []):
             values = {
                 "plan_id": self.plan.id,
@@ -226,25 +257,27 @@ class PlanWriter:
             links = [
                 ("departments", indicator_department, "indicator_id", "department_id", ids, self.dept_names)
             ]
-            self.indicators[spec["key"]] = self.write(
-                Indicator, existing.get(spec["key"]), values, spec["key"], links
-            )
+            items.append((existing.get(spec["key"]), values, spec["key"], links))
+        for indicator in self.write_all(Indicator, items):
+            self.indicators[indicator.key] = indicator
 
     def _milestones(self) -> None:
         existing = self._existing(Milestone, selectinload(Milestone.extensions))
         indicator_keys = {ind.id: key for key, ind in self.indicators.items()}
+        items = []
 
         def walk(specs):
             for node_spec in specs or []:
                 for spec in node_spec.get("milestones") or []:
-                    self._milestone(
-                        spec, self.nodes[node_spec["key"]], existing.get(spec["key"]), indicator_keys
-                    )
+                    node = self.nodes[node_spec["key"]]
+                    items.append(self._milestone(spec, node, existing.get(spec["key"]), indicator_keys))
                 walk(node_spec.get("children"))
 
         walk(self.data["nodes"])
+        for milestone in self.write_all(Milestone, items):
+            self.milestones[milestone.key] = milestone
 
-    def _milestone(self, spec, node, milestone, indicator_keys) -> None:
+    def _milestone(self, spec, node, milestone, indicator_keys) -> tuple:
         due = as_date(spec["due"])
         values = {
             "plan_id": self.plan.id,
@@ -265,7 +298,7 @@ class PlanWriter:
             ("co_departments", milestone_co_department, "milestone_id", "department_id", co, self.dept_names),
             ("indicators", milestone_indicator, "milestone_id", "indicator_id", inds, indicator_keys),
         ]
-        self.milestones[spec["key"]] = self.write(Milestone, milestone, values, spec["key"], links)
+        return milestone, values, spec["key"], links
 
     def _dependencies(self) -> None:
         query = select(Dependency).where(Dependency.plan_id == self.plan.id)
@@ -280,6 +313,7 @@ class PlanWriter:
                 self.audit("delete", dep, f"{dep.predecessor.key} → {dep.successor.key}")
                 db.session.delete(dep)
         db.session.flush()
+        items = []
         for (pred_id, succ_id), (spec, label) in wanted.items():
             values = {
                 "plan_id": self.plan.id,
@@ -289,4 +323,5 @@ class PlanWriter:
                 "inferred": bool(spec.get("inferred", False)),
                 "reason": spec.get("reason"),
             }
-            self.write(Dependency, existing.get((pred_id, succ_id)), values, label)
+            items.append((existing.get((pred_id, succ_id)), values, label, ()))
+        self.write_all(Dependency, items)

@@ -110,3 +110,13 @@ def test_a_wrong_value_anywhere_in_a_real_plan(ctx, path, value):
 def test_deeply_nested_yaml(ctx, depth):
     report = _check("code: " + "[" * depth + "]" * depth)
     assert not report.ok
+
+
+def test_aliases_that_expand_too_far_are_refused_at_once(ctx):
+    """Nine anchors of nine aliases each: 9**9 values once expanded. Refused with a
+    message, not walked for ever by the checks."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    report = _check("\n".join([*lines, "code: *a8"]) + "\n")
+    assert not report.ok
+    assert "aliases expand too far" in report.errors[0].problem
