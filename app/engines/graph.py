@@ -151,6 +151,22 @@ def would_create_cycle(graph, pred, succ):
     return [pred] + path[:-1]
 
 
+def cycle_in_edges(edges, pred, succ):
+    """would_create_cycle from bare (pred, succ) id pairs: a plan of thousands of
+    milestones is checked without building its full graph."""
+    if pred == succ:
+        return [pred]
+    g = nx.DiGraph()
+    g.add_edges_from(edges)
+    if pred not in g or succ not in g:
+        return None
+    try:
+        path = nx.shortest_path(g, succ, pred)
+    except nx.NetworkXNoPath:
+        return None
+    return [pred] + path[:-1]
+
+
 def check_dependency(graph, pred, succ):
     """Raise CycleError (message naming the cycle by titles) if pred → succ closes one."""
     cycle = would_create_cycle(graph, pred, succ)

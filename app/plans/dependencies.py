@@ -4,22 +4,13 @@ cycle is refused with a message naming the cycle, and nothing is written."""
 from sqlalchemy import select
 
 from app import audit
-from app.engines.graph import CycleError, DependencyData, MilestoneData, build_graph, check_dependency
+from app.engines.graph import CycleError, cycle_in_edges
 from app.extensions import db
 from app.models import Dependency, Milestone
 
 
 class DependencyRefused(ValueError):
     pass
-
-
-def plan_graph(plan_id: int):
-    milestones = db.session.scalars(select(Milestone).where(Milestone.plan_id == plan_id)).all()
-    deps = db.session.scalars(select(Dependency).where(Dependency.plan_id == plan_id)).all()
-    return build_graph(
-        [MilestoneData(id=m.id, title=m.title, due=m.due_date, status=m.status) for m in milestones],
-        [DependencyData(pred=d.predecessor_id, succ=d.successor_id, lag_days=d.lag_days) for d in deps],
-    )
 
 
 def add_dependency(user, successor: Milestone, predecessor_id: int, lag_days: int, reason: str) -> Dependency:
@@ -35,10 +26,17 @@ def add_dependency(user, successor: Milestone, predecessor_id: int, lag_days: in
     )
     if exists is not None:
         raise DependencyRefused(f"已存在依赖：{predecessor.title} → {successor.title}。")
-    try:
-        check_dependency(plan_graph(successor.plan_id), predecessor.id, successor.id)
-    except CycleError as exc:
-        raise DependencyRefused(str(exc)) from None
+    edges = db.session.execute(
+        select(Dependency.predecessor_id, Dependency.successor_id).where(
+            Dependency.plan_id == successor.plan_id
+        )
+    ).all()
+    cycle = cycle_in_edges(edges, predecessor.id, successor.id)
+    if cycle:
+        titles = dict(
+            db.session.execute(select(Milestone.id, Milestone.title).where(Milestone.id.in_(cycle))).all()
+        )
+        raise DependencyRefused(str(CycleError(cycle, titles)))
     dep = Dependency(
         plan_id=successor.plan_id,
         predecessor_id=predecessor.id,
