@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import g, has_request_context
 from sqlalchemy import String, cast, func, literal, select
 
 from app.engines import status as rules
@@ -49,7 +50,17 @@ class StatusSummary:
 
 def plan_fingerprint(plan_id: int, today: date) -> tuple:
     """Changes whenever a row the summary reads is added, removed or updated: per table one
-    scan for its count, newest id and newest update, all in one round trip."""
+    scan for its count, newest id and newest update, all in one round trip. Read once per
+    request (the milestone page asks for the tree summary and the graph, each keyed by it):
+    at 6,000 milestones the scan is a fifth of the page's database time."""
+    memo = g.setdefault("plan_fingerprints", {}) if has_request_context() else {}
+    key = (plan_id, today)
+    if key not in memo:
+        memo[key] = _read_fingerprint(plan_id, today)
+    return memo[key]
+
+
+def _read_fingerprint(plan_id: int, today: date) -> tuple:
 
     def agg(model, *where, join=None, changed=True):
         parts = [func.count(model.id), func.coalesce(func.max(model.id), 0)]
