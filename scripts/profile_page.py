@@ -36,6 +36,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timed runs after one warm-up")
     ap.add_argument("--cprofile", action="store_true")
     ap.add_argument("--top", type=int, default=8)
+    ap.add_argument("--sort", default="tottime", help="pstats order: tottime or cumulative")
     ap.add_argument("--full", action="store_true", help="print the slowest statements in full")
     args = ap.parse_args(argv)
     os.environ["DATABASE_URL"] = args.database_url
@@ -94,7 +95,7 @@ def main(argv=None) -> int:
             client.get(path)
             prof.disable()
             out = io.StringIO()
-            pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(args.top * 2)
+            pstats.Stats(prof, stream=out).sort_stats(args.sort).print_stats(args.top * 2)
             print("\n".join(out.getvalue().splitlines()[6:]))
     return 0
 

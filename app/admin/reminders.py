@@ -12,9 +12,9 @@ from sqlalchemy.orm import contains_eager
 from app import audit
 from app.admin import bp
 from app.admin.forms import DeliveryRetryForm
-from app.admin.search import like_escape, search_text
 from app.errors import render_error
 from app.extensions import db
+from app.listing import like_escape, search_text
 from app.models import Department, Milestone, OutboxMessage, Plan, Reminder, ReminderDelivery, User
 from app.models.reminder import CHANNELS, DELIVERY_STATES
 from app.params import MAX_ID, MAX_PAGE, form_id, int_arg

@@ -2,17 +2,16 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import audit
 from app.admin import bp
 from app.admin.forms import DepartmentForm, RegionForm, UserForm
-from app.admin.search import like_escape, search_text
 from app.extensions import db
+from app.listing import matching, paged, search_text
 from app.models import Department, Region, User
-from app.params import MAX_PAGE, int_arg
 from app.permissions import require
 
 USERS_PER_PAGE = 50  # users and departments a page
@@ -86,17 +85,7 @@ def departments():
         .options(joinedload(Department.region))
         .order_by(Region.name, Department.name, Department.id)
     )
-    if q:
-        pattern = f"%{like_escape(q)}%"
-        stmt = stmt.where(
-            or_(Department.name.ilike(pattern, escape="\\"), Region.name.ilike(pattern, escape="\\"))
-        )
-    page = db.paginate(
-        stmt,
-        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
-        per_page=USERS_PER_PAGE,
-        error_out=False,
-    )
+    page = paged(matching(stmt, q, Department.name, Region.name), USERS_PER_PAGE)
     return render_template("admin/departments.html", form=form, page=page, departments=page.items, q=q)
 
 
@@ -112,21 +101,7 @@ def users():
         .options(joinedload(User.department), joinedload(User.region))
         .order_by(User.username, User.id)
     )
-    if q:
-        pattern = f"%{like_escape(q)}%"
-        stmt = stmt.where(
-            or_(
-                User.username.ilike(pattern, escape="\\"),
-                User.display_name.ilike(pattern, escape="\\"),
-                Department.name.ilike(pattern, escape="\\"),
-            )
-        )
-    page = db.paginate(
-        stmt,
-        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
-        per_page=USERS_PER_PAGE,
-        error_out=False,
-    )
+    page = paged(matching(stmt, q, User.username, User.display_name, Department.name), USERS_PER_PAGE)
     return render_template("admin/users.html", page=page, q=q)
 
 

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 from app import access
 from app.dates import cn_date
 from app.extensions import db
+from app.listing import like_escape, search_text
 from app.models import Milestone
 from app.permissions import ensure
 from app.plans import bp
@@ -37,15 +38,10 @@ def _others(m: Milestone):
     return select(Milestone).where(Milestone.plan_id == m.plan_id, Milestone.id != m.id)
 
 
-def printable(text: str | None) -> str:
-    """Typed text without control characters, trimmed."""
-    return "".join(ch for ch in (text or "") if ch.isprintable()).strip()
-
-
 def resolve(m: Milestone, text: str) -> Milestone | None:
     """The milestone of m's plan that the typed text names: #id (what the picker fills in),
     a bare number, a code (key) or an exact title; None when there is no single one."""
-    text = printable(text)  # a NUL byte would be a 500 on PostgreSQL, never a match
+    text = search_text(text, limit=1000)  # exact key or title: not cut to a search box's length
     if not text:
         return None
     number = NUMBER_RE.match(text)
@@ -58,18 +54,14 @@ def resolve(m: Milestone, text: str) -> Milestone | None:
     return titled[0] if len(titled) == 1 else None
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def search(m: Milestone, text: str) -> list[Milestone]:
-    text = printable(text)[:100]
+    text = search_text(text, limit=100)
     q = _others(m)
     if text:
         number = NUMBER_RE.match(text)
         conds = [
-            func.lower(Milestone.title).like(_like(text.lower()), escape="\\"),
-            func.lower(Milestone.key).like(_like(text.lower()), escape="\\"),
+            func.lower(Milestone.title).like(f"%{like_escape(text.lower())}%", escape="\\"),
+            func.lower(Milestone.key).like(f"%{like_escape(text.lower())}%", escape="\\"),
         ]
         if number:
             conds.append(Milestone.id == int(number.group(1)))

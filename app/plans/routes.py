@@ -5,13 +5,13 @@ from collections import Counter, defaultdict
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app import access, audit, clock
-from app.admin.search import like_escape, search_text
 from app.engines.schedule import is_overdue
 from app.extensions import db
+from app.listing import matching, paged, search_text
 from app.models import (
     AuditEvent,
     Dependency,
@@ -50,21 +50,8 @@ def index():
         .options(contains_eager(Plan.region))
         .order_by(Plan.code)
     )
-    if q:  # a province of many areas finds one by plan title, code or region
-        pattern = f"%{like_escape(q)}%"
-        stmt = stmt.where(
-            or_(
-                Plan.title.ilike(pattern, escape="\\"),
-                Plan.code.ilike(pattern, escape="\\"),
-                Region.name.ilike(pattern, escape="\\"),
-            )
-        )
-    page = db.paginate(
-        stmt,
-        page=int_arg("page", high=MAX_PAGE, default=1, strict=False),
-        per_page=PLANS_PER_PAGE,
-        error_out=False,
-    )
+    # a province of many areas finds one by plan title, code or region
+    page = paged(matching(stmt, q, Plan.title, Plan.code, Region.name), PLANS_PER_PAGE)
     return render_template("plans/index.html", page=page, plans=page.items, q=q)
 
 

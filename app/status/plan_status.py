@@ -51,6 +51,12 @@ def thresholds_for(plan_id: int) -> rules.Thresholds:
     return th
 
 
+def _remember_thresholds(found: dict[int, rules.Thresholds]) -> None:
+    """Thresholds read in bulk serve the rest of a GET request (the page's date cells ask again)."""
+    if has_request_context() and request.method == "GET":
+        g.setdefault("status_thresholds", {}).update(found)
+
+
 def notice_colour(notice: Notice, today: date | None = None, th: rules.Thresholds | None = None):
     """The 三色 status of one 督办 by its reply date."""
     state = getattr(notice, "state", None) or ("answered" if notice.replied_at else "issued")
@@ -400,6 +406,7 @@ def milestone_statuses(
         row.plan_id: rules.Thresholds(soon_days=row.status_soon_days, behind_points=row.status_behind_points)
         for row in db.session.scalars(select(ReminderPolicy).where(ReminderPolicy.plan_id.in_(plan_ids)))
     }
+    _remember_thresholds({pid: policies.get(pid, rules.Thresholds()) for pid in plan_ids})
     stmt = select(Milestone.id, Milestone.plan_id, Milestone.due_date, Milestone.status, Milestone.percent)
     deps = select(Dependency.successor_id, Milestone.due_date).join(
         Milestone, Dependency.predecessor_id == Milestone.id

@@ -1,0 +1,37 @@
+"""The list pages' search boxes and pages: the typed text, a literal LIKE pattern over
+some columns, and one page of rows with the query string's ?page=."""
+
+from sqlalchemy import or_
+
+from app.extensions import db
+from app.params import MAX_PAGE, int_arg
+
+MAX_QUERY = 64  # characters of a search box that are used
+
+
+def search_text(raw: str | None, limit: int = MAX_QUERY) -> str:
+    """A search box's text: no control characters (a NUL is a 500 on PostgreSQL), trimmed,
+    at most `limit` characters."""
+    text = "".join(ch for ch in (raw or "") if ch.isprintable())
+    return text.strip()[:limit]
+
+
+def like_escape(text: str) -> str:
+    """The text as a literal inside a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def matching(stmt, q: str, *columns):
+    """stmt narrowed to rows where any of the columns contains q (case-insensitive), or as
+    it is when q is empty."""
+    if not q:
+        return stmt
+    pattern = f"%{like_escape(q)}%"
+    return stmt.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+
+
+def paged(stmt, per_page: int):
+    """One page of stmt's rows (the count and the rows: two queries), ?page= read leniently."""
+    return db.paginate(
+        stmt, page=int_arg("page", high=MAX_PAGE, default=1, strict=False), per_page=per_page, error_out=False
+    )
