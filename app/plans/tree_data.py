@@ -22,7 +22,7 @@ from app.engines import status as rules
 from app.engines.schedule import is_overdue, planned_start
 from app.extensions import db
 from app.models import Dependency, ForecastRun, Milestone, Notice, PlanNode, ProgressReport, ReminderPolicy
-from app.status.plan_status import Row, _stored_forecast, awaiting_reply, thresholds_for
+from app.status.plan_status import Row, stored_forecast, awaiting_reply, thresholds_for
 
 PAGE_SIZE = 50  # milestones of one node per page
 _CACHE: dict[int, StatusSummary] = {}
@@ -135,7 +135,7 @@ def _compute(plan, today: date, key: tuple) -> StatusSummary:
     ):
         if awaiting_reply(n):
             open_notices[n.milestone_id] += 1
-    finish, _chance, points = _stored_forecast(latest_run(plan.id))
+    finish, _chance, points = stored_forecast(latest_run(plan.id))
     nodes = {
         n.id: (n.parent_id, n.position)
         for n in db.session.execute(

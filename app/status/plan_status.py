@@ -143,7 +143,7 @@ class PlanStatus:
         return out
 
 
-def _stored_forecast(run: ForecastRun | None) -> tuple[dict, dict, dict]:
+def stored_forecast(run: ForecastRun | None) -> tuple[dict, dict, dict]:
     """From the stored run: {milestone id: median finish}, {id: P(done by the target date)},
     {milestone key: [{"number", "name", "points"}]} — the points its declared delivery adds."""
     if run is None:
@@ -234,7 +234,7 @@ def plan_status(plan: Plan, today: date | None = None, run: ForecastRun | None =
     ):
         if awaiting_reply(n):
             open_notices[n.milestone_id] += 1
-    finish, chance, points = _stored_forecast(run)
+    finish, chance, points = stored_forecast(run)
 
     rows: dict[int, Row] = {}
     counts = rules.Counts()
