@@ -22,7 +22,7 @@ from app.engines import status as rules
 from app.engines.schedule import is_overdue, planned_start
 from app.extensions import db
 from app.models import Dependency, ForecastRun, Milestone, Notice, PlanNode, ProgressReport, ReminderPolicy
-from app.status.plan_status import Row, stored_forecast, awaiting_reply, thresholds_for
+from app.status.plan_status import Row, awaiting_reply, stored_forecast, thresholds_for
 
 PAGE_SIZE = 50  # milestones of one node per page
 _CACHE: dict[int, StatusSummary] = {}
