@@ -24,7 +24,7 @@ from app.models import (
 from app.params import MAX_PAGE, int_arg
 from app.permissions import ensure, has_permission
 from app.planio.excel import plan_to_xlsx
-from app.plans import bp
+from app.plans import bp, tree_cache
 from app.plans.dependencies import DependencyRefused, add_dependency, remove_dependency
 from app.plans.forms import NoticeForm
 from app.plans.graph_data import milestone_neighbourhood
@@ -141,22 +141,33 @@ def plan(code: str):
     today = clock.today()
     summary = status_summary(plan, today)
     focus = int_arg("node", default=None, strict=False)  # ASCII digits only ("²" is not a node)
-    path, opened = [], {}
-    if summary.totals.get("total", 0) <= OPEN_ALL_MAX and not request.args.get("node"):
-        opened = _all_open(plan, summary)
-    elif focus in summary.nodes:
-        path = [*ancestors(summary, focus), focus]
-        for nid in path:
-            opened[nid] = _node_view(plan, summary, nid, _page_arg() if nid == focus else 1)
+    open_all = summary.totals.get("total", 0) <= OPEN_ALL_MAX and not request.args.get("node")
+    focus = focus if not open_all and focus in summary.nodes else None
+    page = _page_arg() if focus is not None else 1
+
+    def render() -> str:
+        path, opened = [], {}
+        if open_all:
+            opened = _all_open(plan, summary)
+        elif focus is not None:
+            path = [*ancestors(summary, focus), focus]
+            for nid in path:
+                opened[nid] = _node_view(plan, summary, nid, page if nid == focus else 1)
+        roots = summary.children.get(None, [])
+        return render_template(
+            "plans/_tree_section.html",
+            plan=plan,
+            summary=summary,
+            roots=[opened[r]["node"] for r in roots]
+            if opened and len(opened) == len(summary.nodes)
+            else _nodes(roots),
+            opened=opened,
+            focus=path[-1] if path else None,
+        )
+
+    key = (*summary.key, "all" if open_all else focus, page)
     return render_template(
-        "plans/plan.html",
-        plan=plan,
-        summary=summary,
-        roots=[opened[r]["node"] for r in summary.children.get(None, [])]
-        if len(opened) == len(summary.nodes) and opened
-        else _nodes(summary.children.get(None, [])),
-        opened=opened,
-        focus=path[-1] if path else None,
+        "plans/plan.html", plan=plan, summary=summary, tree_section=tree_cache.section(key, render)
     )
 
 

@@ -21,7 +21,18 @@ from sqlalchemy import String, cast, func, literal, select
 from app.engines import status as rules
 from app.engines.schedule import is_overdue, planned_start
 from app.extensions import db
-from app.models import Dependency, ForecastRun, Milestone, Notice, PlanNode, ProgressReport, ReminderPolicy
+from app.models import (
+    Department,
+    Dependency,
+    ForecastRun,
+    Milestone,
+    Notice,
+    Plan,
+    PlanNode,
+    ProgressReport,
+    ReminderPolicy,
+)
+from app.models.plan import node_department
 from app.status.plan_status import Row, awaiting_reply, stored_forecast, thresholds_for
 
 PAGE_SIZE = 50  # milestones of one node per page
@@ -61,7 +72,6 @@ def plan_fingerprint(plan_id: int, today: date) -> tuple:
 
 
 def _read_fingerprint(plan_id: int, today: date) -> tuple:
-
     def agg(model, *where, join=None, changed=True):
         parts = [func.count(model.id), func.coalesce(func.max(model.id), 0)]
         if changed:
@@ -86,6 +96,26 @@ def _read_fingerprint(plan_id: int, today: date) -> tuple:
             agg(Notice, ms, awaiting, join=Notice.milestone_id == Milestone.id, changed=False),
             agg(ReminderPolicy, ReminderPolicy.plan_id == plan_id),
             agg(ForecastRun, ForecastRun.plan_id == plan_id, changed=False),
+            # What the rendered tree also shows (app/plans/tree_cache.py): department names
+            # of the plan's region, and which departments each node names, in order.
+            agg(
+                Department,
+                Department.region_id == select(Plan.region_id).where(Plan.id == plan_id).scalar_subquery(),
+            ),
+            select(
+                cast(func.count(), String)
+                + literal("/")
+                + func.coalesce(
+                    cast(
+                        func.sum(node_department.c.department_id * (node_department.c.position + 1)), String
+                    ),
+                    "",
+                )
+            )
+            .join(PlanNode, PlanNode.id == node_department.c.node_id)
+            .where(PlanNode.plan_id == plan_id)
+            .correlate(None)
+            .scalar_subquery(),
         )
     ).one()
     return (plan_id, today, *tuple(row))
