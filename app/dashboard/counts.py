@@ -24,24 +24,26 @@ class CountRow:
     children: list[CountRow] = field(default_factory=list)
 
 
-def node_rows(ps: PlanStatus) -> list[CountRow]:
+def node_rows(ps: PlanStatus, max_depth: int | None = None) -> list[CountRow]:
     """Top-level nodes in plan order, each with its children (nodes without milestones
-    anywhere below are left out)."""
+    anywhere below are left out), down to max_depth levels below the top when given."""
     children = defaultdict(list)
     for node in ps.nodes.values():
         children[node.parent_id].append(node)
     for kids in children.values():
         kids.sort(key=lambda n: (n.position, n.id))
 
-    def row(node) -> CountRow | None:
+    def row(node, depth: int) -> CountRow | None:
         counts = ps.by_node.get(node.id)
         if counts is None or counts.total == 0:
             return None
         label = f"{node.number} {node.title}" if node.number else node.title
-        kids = [r for r in (row(k) for k in children.get(node.id, [])) if r is not None]
+        kids = []
+        if max_depth is None or depth < max_depth:
+            kids = [r for r in (row(k, depth + 1) for k in children.get(node.id, [])) if r is not None]
         return CountRow(label, counts, {"node": node.id}, kids)
 
-    return [r for r in (row(n) for n in children.get(None, [])) if r is not None]
+    return [r for r in (row(n, 0) for n in children.get(None, [])) if r is not None]
 
 
 def department_rows(ps: PlanStatus) -> list[CountRow]:

@@ -19,6 +19,7 @@ from app.dashboard.pending import review_counts
 from app.dashboard.runs import change, headline, run_known_on
 from app.engines import status as rules
 from app.errors import render_error
+from app.params import MAX_PAGE, int_arg
 from app.permissions import has_permission, require
 from app.stars.present import prob, star_text
 from app.status import plan_status
@@ -51,6 +52,13 @@ def home():
     return render_template("dashboard/choose.html", rows=province.area_rows(plans, today))
 
 
+# A plan of thousands of milestones must not put them all on one page: the 驾驶舱 shows
+# the first of each colour and links to the whole list, which pages.
+DASH_ITEMS = 20
+LIST_PAGE = 100
+NODE_GRID_MAX = 150  # nodes; past this the count grid stops at the second level
+
+
 @bp.route("/plans/<code>/dashboard")
 @login_required
 def plan(code: str):
@@ -59,6 +67,7 @@ def plan(code: str):
     ps = plan_status(plan, today)
     now = headline(ps.run)
     week_day = today - timedelta(days=WEEK_DAYS)
+    red_rows, yellow_rows = ps.red_list(), ps.select(rules.YELLOW)
     return render_template(
         "dashboard/plan.html",
         plan=plan,
@@ -66,9 +75,12 @@ def plan(code: str):
         now=now,
         week=change(now, headline(run_known_on(plan.id, week_day))),
         week_day=week_day,
-        red=exceptions.red(ps),
-        yellow=exceptions.yellow(ps),
-        node_rows=counts.node_rows(ps),
+        red=exceptions.shape(red_rows[:DASH_ITEMS]),
+        red_total=len(red_rows),
+        yellow=exceptions.shape(yellow_rows[:DASH_ITEMS]),
+        yellow_total=len(yellow_rows),
+        node_rows=counts.node_rows(ps, max_depth=None if len(ps.nodes) <= NODE_GRID_MAX else 1),
+        nodes_cut=len(ps.nodes) > NODE_GRID_MAX,
         department_rows=counts.department_rows(ps),
         can_act=has_permission(current_user, "issue_notice"),
         pending=review_counts(current_user) if has_permission(current_user, "review") else None,
@@ -84,14 +96,19 @@ def items(code: str):
         f = counts.parse_filter(ps, request.args)
     except counts.BadFilter as exc:
         return render_error(400, str(exc))
-    rows = exceptions.shape(ps.select(f.colour, f.node_id, f.department_id))
+    selected = ps.select(f.colour, f.node_id, f.department_id)
+    pages = max(1, -(-len(selected) // LIST_PAGE))
+    page = min(int_arg("page", high=MAX_PAGE, default=1, strict=False), pages)
     return render_template(
         "dashboard/list.html",
         plan=plan,
         ps=ps,
         f=f,
         title=counts.describe(ps, f),
-        rows=rows,
+        rows=exceptions.shape(selected[(page - 1) * LIST_PAGE : page * LIST_PAGE]),
+        total=len(selected),
+        page=page,
+        pages=pages,
         can_act=has_permission(current_user, "issue_notice"),
     )
 

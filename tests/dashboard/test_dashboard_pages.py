@@ -505,3 +505,33 @@ def test_province_cannot_post_anything(demo, app, client):
     # the dashboard routes take no POST at all
     for url in (f"/plans/{WH}/dashboard", f"/plans/{WH}/dashboard/list", "/province", "/province.xlsx"):
         assert client.post(url, data={"csrf_token": token}).status_code == 405
+
+
+def test_a_long_colour_list_is_cut_on_the_dashboard_and_paged_in_full(demo, app, client, monkeypatch):
+    """A plan of thousands of milestones must not put them all on one page: the 驾驶舱 shows
+    the first of each colour with a link to the whole list; the list pages, every red row
+    once, in the red list's order."""
+    from app.dashboard import routes
+
+    monkeypatch.setattr(routes, "DASH_ITEMS", 5)
+    monkeypatch.setattr(routes, "LIST_PAGE", 7)
+    _login(client, "wh-leader")
+    page = _page(client, f"/plans/{WH}/dashboard")
+    with app.app_context():
+        expected = [r.milestone.id for r in plan_status(_plan(WH), TEST_AS_OF).red_list()]
+    assert len(expected) > 7
+    rows = page.one("red-list").find_all("tr", data_testid="item")
+    assert [int(r["data-milestone"]) for r in rows] == expected[:5]
+    more = page.one("red-more")
+    assert f"查看全部 {len(expected)} 项" in more.norm_text()
+    href = more.find_all("a")[0]["href"]
+    seen, url = [], href
+    for _ in range(10):
+        listing = _page(client, url)
+        assert listing.one("list-count").norm_text() == str(len(expected))
+        seen += [int(r["data-milestone"]) for r in listing.find_all("tr", data_testid="item")]
+        nxt = [a for a in listing.one("pager").find_all("a") if "下一页" in a.norm_text()]
+        if not nxt:
+            break
+        url = nxt[0]["href"]
+    assert seen == expected
