@@ -342,11 +342,12 @@ def area_page(
     sort=None,
     direction=None,
     page: int = 1,
-    per_page: int = PER_PAGE,
+    per_page: int | None = None,
 ) -> AreaPage:
     """One page of the visible plans, searched by region, plan title or code, sorted on the
     server; the caller commits (counts recomputed for the page's stale rows)."""
     key, direction = sort_key(sort, direction)
+    per_page = per_page or PER_PAGE
     totals = _totals(plan_filter, today, q)
     pages = max(1, -(-totals.matched // per_page))
     page = min(max(page, 1), pages)
