@@ -8,7 +8,8 @@ shown when missing or stale; the trend compares with the latest run whose data d
 least 30 days before today.
 
 A fixed number of queries whatever the number of areas: one aggregate (totals, matches,
-stale rows), one for the page's rows, and the refresh of the page's stale counts.
+stale rows), the page's plan ids in order (joining only what the sort key needs), their
+rows, and the refresh of the page's stale counts.
 """
 
 from __future__ import annotations
@@ -208,29 +209,61 @@ def _run_columns(run, prefix: str) -> list:
     ]
 
 
-def _rows_query(plan_filter, today: date):
-    latest = _latest_run_id()
-    is_fresh = stored_counts.fresh(COUNTS, Plan, latest, today)
-    return (
-        select(
-            Plan.id,
-            Plan.code,
-            Plan.title,
-            Plan.target_stars,
-            Plan.target_date,
-            Plan.standard_code,
-            Region.name.label("region_name"),
-            *_run_columns(NOW, "now"),
-            *_run_columns(BEFORE, "before"),
-            *(getattr(COUNTS, c).label(f"c_{c}") for c in stored_counts.COUNT_COLUMNS),
-            case((is_fresh, 1), else_=0).label("fresh"),
-        )
-        .join(Region, Region.id == Plan.region_id)
-        .outerjoin(NOW, NOW.id == latest)
-        .outerjoin(BEFORE, BEFORE.id == _known_run_id(today - timedelta(days=TREND_DAYS)))
-        .outerjoin(COUNTS, COUNTS.plan_id == Plan.id)
-        .where(plan_filter)
-    )
+# Sort keys that need each plan's latest run (and the month-old one) joined to order by.
+_RUN_KEYS = {"score", "stars", "p_target", "trend_score", "trend_p"}
+_TREND_KEYS = {"trend_score", "trend_p"}
+_COUNT_KEYS = {"overdue", "red", "yellow", "blue", "done"}
+
+
+def _with_runs(query, today: date, trend: bool = True):
+    query = query.outerjoin(NOW, NOW.id == _latest_run_id())
+    if trend:
+        query = query.outerjoin(BEFORE, BEFORE.id == _known_run_id(today - timedelta(days=TREND_DAYS)))
+    return query
+
+
+def _page_ids(plan_filter, today: date, q: str, key: str, direction: str, offset: int, limit: int | None):
+    """The ids of one page in order: only what the sort key needs is joined (ordering by
+    region reads no run at all)."""
+    query = select(Plan.id).join(Region, Region.id == Plan.region_id).where(plan_filter)
+    if key in _RUN_KEYS:
+        query = _with_runs(query, today, trend=key in _TREND_KEYS)
+    if key in _COUNT_KEYS:
+        query = query.outerjoin(COUNTS, COUNTS.plan_id == Plan.id)
+    matched = _search(q)
+    if matched is not None:
+        query = query.where(matched)
+    query = query.order_by(*_order(key, direction)).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def _rows_query(today: date, ids: list[int]):
+    """Everything a row shows, for these plans."""
+    is_fresh = stored_counts.fresh(COUNTS, Plan, today)
+    query = select(
+        Plan.id,
+        Plan.code,
+        Plan.title,
+        Plan.target_stars,
+        Plan.target_date,
+        Plan.standard_code,
+        Region.name.label("region_name"),
+        *_run_columns(NOW, "now"),
+        *_run_columns(BEFORE, "before"),
+        *(getattr(COUNTS, c).label(f"c_{c}") for c in stored_counts.COUNT_COLUMNS),
+        case((is_fresh, 1), else_=0).label("fresh"),
+    ).join(Region, Region.id == Plan.region_id)
+    return _with_runs(query, today).outerjoin(COUNTS, COUNTS.plan_id == Plan.id).where(Plan.id.in_(ids))
+
+
+def _fetch(today: date, ids: list[int]):
+    """The rows of these plans, in the order of ids."""
+    if not ids:
+        return []
+    by_id = {r.id: r for r in db.session.execute(_rows_query(today, ids))}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def _latest_run_id():
@@ -246,7 +279,7 @@ def _latest_run_id():
 
 def _totals(plan_filter, today: date, q: str) -> Totals:
     """One aggregate over the visible plans' stored rows."""
-    is_fresh = stored_counts.fresh(COUNTS, Plan, _latest_run_id(), today)
+    is_fresh = stored_counts.fresh(COUNTS, Plan, today)
     matched = _search(q)
     cols = [
         func.count(Plan.id),
@@ -351,12 +384,8 @@ def area_page(
     totals = _totals(plan_filter, today, q)
     pages = max(1, -(-totals.matched // per_page))
     page = min(max(page, 1), pages)
-    query = _rows_query(plan_filter, today)
-    matched = _search(q)
-    if matched is not None:
-        query = query.where(matched)
-    query = query.order_by(*_order(key, direction)).limit(per_page).offset((page - 1) * per_page)
-    rows, changed = _rows(db.session.execute(query), today)
+    ids = _page_ids(plan_filter, today, q, key, direction, (page - 1) * per_page, per_page)
+    rows, changed = _rows(_fetch(today, ids), today)
     for new, old in changed.values():  # the totals as stored after this page's refresh
         for c in stored_counts.COUNT_COLUMNS:
             setattr(totals, c, getattr(totals, c) + new[c] - (old[c] if old else 0))
@@ -367,6 +396,6 @@ def area_page(
 def all_areas(plan_filter, today: date, sort=None, direction=None) -> list[AreaRow]:
     """Every visible plan (the xlsx export), sorted as the page; stale counts recomputed."""
     key, direction = sort_key(sort, direction)
-    query = _rows_query(plan_filter, today).order_by(*_order(key, direction))
-    rows, _ = _rows(db.session.execute(query), today)
+    ids = _page_ids(plan_filter, today, "", key, direction, 0, None)
+    rows, _ = _rows(_fetch(today, ids), today)
     return rows

@@ -4,9 +4,10 @@ on each request.
 
 A stored row holds for the day it was computed for, the plan's data_version and the latest
 stored forecast run (whose finish dates the rules read). What the rules also read but
-data_version does not count — a returned report, a 督办, the plan's 三色 thresholds — deletes
-the plan's row in the same flush (register), so a missing or stale row is recomputed by the
-next page that shows it (refresh) or by the hourly refresh after it looks at the plan.
+data_version does not count — a new latest run, a returned report, a 督办, the plan's 三色
+thresholds — deletes the plan's row in the same flush (register), so a missing or stale row
+is recomputed by the next page that shows it (refresh) or by the hourly refresh after it
+looks at the plan.
 The counts are app.status.plan_status.plan_counts: the same rules and answer as the
 plan's own 驾驶舱.
 """
@@ -20,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models import Milestone, Notice, Plan, PlanStatusCount, ProgressReport, ReminderPolicy
+from app.models import ForecastRun, Milestone, Notice, Plan, PlanStatusCount, ProgressReport, ReminderPolicy
 from app.status.plan_status import latest_runs, plan_counts
 
 COUNT_COLUMNS = ("red", "yellow", "blue", "done", "overdue")
-_TABLES = {"notice", "progress_report", "reminder_policy"}
+_TABLES = {"notice", "progress_report", "reminder_policy", "forecast_run"}
 NOTICE_FIELDS = ("state", "reply_due", "replied_at", "milestone_id")  # what a 督办's colour reads
 REFRESH_BATCH = 200  # plans per batch in the hourly refresh
 
@@ -32,21 +33,19 @@ REFRESH_BATCH = 200  # plans per batch in the hourly refresh
 # -- what makes a stored row stale ------------------------------------------------------
 
 
-def fresh(counts, plan, latest_run_id, today: date):
+def fresh(counts, plan, today: date, latest_run_id=None):
     """SQL: the stored row (an alias of plan_status_count, outer-joined) holds for this plan
-    today, given the plan's latest run id (an expression)."""
-    return and_(
-        counts.plan_id.is_not(None),
-        counts.day == today,
-        counts.data_version == plan.data_version,
-        counts.run_id.is_not_distinct_from(latest_run_id),
-    )
+    today. A new or re-dated run deletes the row (_before_flush), so pages need not look up
+    each plan's latest run; given latest_run_id (an expression) the run is checked too, as
+    the hourly refresh does (it heals a row written by a page racing a new run)."""
+    clauses = [counts.plan_id.is_not(None), counts.day == today, counts.data_version == plan.data_version]
+    if latest_run_id is not None:
+        clauses.append(counts.run_id.is_not_distinct_from(latest_run_id))
+    return and_(*clauses)
 
 
 def latest_run_id(plan_id_column):
     """SQL: the id of the plan's latest stored run (correlated, one index look-up per plan)."""
-    from app.models import ForecastRun
-
     return (
         select(ForecastRun.id)
         .where(ForecastRun.plan_id == plan_id_column)
@@ -115,7 +114,7 @@ def stale_plan_ids(today: date, plan_ids=None) -> list[int]:
     query = (
         select(Plan.id)
         .outerjoin(counts, counts.c.plan_id == Plan.id)
-        .where(~fresh(counts.c, Plan, latest_run_id(Plan.id), today))
+        .where(~fresh(counts.c, Plan, today, latest_run_id(Plan.id)))
         .order_by(Plan.id)
     )
     if plan_ids is not None:
@@ -157,6 +156,11 @@ def _before_flush(session: Session, _context, _instances) -> None:
     with session.no_autoflush:
         for kind, objs in (("new", session.new), ("dirty", session.dirty), ("deleted", session.deleted)):
             for obj in objs:
+                if isinstance(obj, ForecastRun):
+                    # a new latest run (or an old one made latest again) moves the finish dates
+                    if kind != "dirty" or _changed(inspect(obj), "computed_at", "plan_id"):
+                        plan_ids |= _ids(inspect(obj), "plan_id")
+                    continue
                 if not isinstance(obj, (Notice, ProgressReport, ReminderPolicy)):
                     continue
                 state = inspect(obj)

@@ -39,7 +39,7 @@ def demo(app):
         load_demo()
         db.session.commit()
         for code in (WH, ZQ):
-            store_snapshot(_plan(code), TEST_AS_OF, samples=2000)
+            store_snapshot(_plan(code), TEST_AS_OF)  # as the worker stores it
         db.session.remove()
     yield
     redis = app.extensions.get("starpath_redis")
@@ -188,22 +188,22 @@ def test_stale_counts_are_recomputed_after_data_version_bump(demo, app, client):
 def test_stale_counts_are_recomputed_on_a_new_day(demo, app, client):
     _login(client)
     _page(client, "/province")
-    later = TEST_AS_OF + timedelta(days=60)  # due dates pass: more overdue
+    later = TEST_AS_OF + timedelta(days=90)  # due dates pass: the colours move
     app.config["STARPATH_AS_OF"] = later
     try:
         with app.app_context():
-            ps = plan_status(_plan(ZQ), later)
+            ps = plan_status(_plan(WH), later)
             live = {c: getattr(ps.counts, c) for c in rules.ORDER}
             live["overdue"] = sum(1 for r in ps.rows.values() if r.status.days_late > 0)
-            assert live["overdue"] != _live(ZQ)["overdue"]
-        assert _shown(client, ZQ) == live
+            assert live != _live(WH)
+        assert _shown(client, WH) == live
         with app.app_context():
-            assert _stored(ZQ).day == later
+            assert _stored(WH).day == later
     finally:
         app.config["STARPATH_AS_OF"] = TEST_AS_OF
     with app.app_context():
-        assert _shown(client, ZQ) == _live(ZQ)
-        assert _stored(ZQ).day == TEST_AS_OF
+        assert _shown(client, WH) == _live(WH)
+        assert _stored(WH).day == TEST_AS_OF
 
 
 def test_a_threshold_or_notice_change_forgets_the_stored_counts(demo, app, client):
@@ -211,27 +211,27 @@ def test_a_threshold_or_notice_change_forgets_the_stored_counts(demo, app, clien
     _login(client)
     _page(client, "/province")
     with app.app_context():
-        plan = _plan(ZQ)
-        before = _live(ZQ)
+        plan = _plan(WH)
+        before = _live(WH)
         policy = db.session.scalar(select(ReminderPolicy).where(ReminderPolicy.plan_id == plan.id))
         created = policy is None
         if created:
             policy = ReminderPolicy(plan_id=plan.id)
             db.session.add(policy)
-        old_days = policy.status_soon_days
-        policy.status_soon_days = 120  # much more turns 黄
+        old = (policy.status_soon_days, policy.status_behind_points)
+        policy.status_soon_days, policy.status_behind_points = 365, 0  # much more turns 黄
         db.session.commit()
-        assert _stored(ZQ) is None
-        wider = _live(ZQ)
-        assert wider["yellow"] > before["yellow"]
+        assert _stored(WH) is None
+        wider = _live(WH)
+        assert wider["yellow"] > before["yellow"], (before, wider)
     try:
-        assert _shown(client, ZQ) == wider
+        assert _shown(client, WH) == wider
         with app.app_context():
             # a 督办 on a blue milestone: awaiting a reply, the milestone turns 黄
-            plan = _plan(ZQ)
+            plan = _plan(WH)
             ps = plan_status(plan, TEST_AS_OF)
             blue = next(r.milestone for r in ps.rows.values() if r.colour == rules.BLUE)
-            issuer = db.session.scalar(select(User).where(User.username == "zq-leader"))
+            issuer = db.session.scalar(select(User).where(User.username == "wh-leader"))
             notice = Notice(
                 milestone_id=blue.id,
                 department_id=blue.lead_department_id,
@@ -242,23 +242,23 @@ def test_a_threshold_or_notice_change_forgets_the_stored_counts(demo, app, clien
             db.session.add(notice)
             db.session.commit()
             notice_id = notice.id
-            assert _stored(ZQ) is None
-            with_notice = _live(ZQ)
+            assert _stored(WH) is None
+            with_notice = _live(WH)
             assert with_notice != wider
-        assert _shown(client, ZQ) == with_notice
+        assert _shown(client, WH) == with_notice
         with app.app_context():
             db.session.delete(db.session.get(Notice, notice_id))
             db.session.commit()
-            assert _stored(ZQ) is None
+            assert _stored(WH) is None
     finally:
         with app.app_context():
-            policy = db.session.scalar(select(ReminderPolicy).where(ReminderPolicy.plan_id == _plan(ZQ).id))
+            policy = db.session.scalar(select(ReminderPolicy).where(ReminderPolicy.plan_id == _plan(WH).id))
             if created:
                 db.session.delete(policy)
             else:
-                policy.status_soon_days = old_days
+                policy.status_soon_days, policy.status_behind_points = old
             db.session.commit()
-    assert _shown(client, ZQ) == before
+    assert _shown(client, WH) == before
 
 
 def test_a_new_run_makes_the_counts_stale(demo, app):
@@ -295,7 +295,7 @@ def test_the_refresh_job_stores_counts_of_the_plans_it_looks_at(demo, app):
         recompute_forecast(_plan(WH).id)
         assert _stored(WH) is not None and _stored(ZQ) is None
         result = refresh_all()
-        assert result["counts_refreshed"] >= 1
+        assert result == {"queued": 0, "counts_refreshed": 1}  # both current: ZQ's counts only
         for code in (WH, ZQ):
             stored = _stored(code)
             assert {k: getattr(stored, k) for k in _live(code)} == _live(code)
