@@ -215,10 +215,20 @@ _TREND_KEYS = {"trend_score", "trend_p"}
 _COUNT_KEYS = {"overdue", "red", "yellow", "blue", "done"}
 
 
-def _with_runs(query, today: date, trend: bool = True):
-    query = query.outerjoin(NOW, NOW.id == _latest_run_id())
+def _with_runs(query, today: date, trend: bool = True, plans=None):
+    """Join each plan's latest run (NOW) and, with trend, the month-old one (BEFORE). Their ids
+    come from a derived table (one index look-up per plan and run) so the database does not
+    evaluate the look-ups once per candidate run row; plans: a condition limiting it."""
+    cols = [Plan.id.label("plan_id"), _latest_run_id().label("now_id")]
     if trend:
-        query = query.outerjoin(BEFORE, BEFORE.id == _known_run_id(today - timedelta(days=TREND_DAYS)))
+        cols.append(_known_run_id(today - timedelta(days=TREND_DAYS)).label("before_id"))
+    ids = select(*cols)
+    if plans is not None:
+        ids = ids.where(plans)
+    ids = ids.subquery("run_ids")
+    query = query.outerjoin(ids, ids.c.plan_id == Plan.id).outerjoin(NOW, NOW.id == ids.c.now_id)
+    if trend:
+        query = query.outerjoin(BEFORE, BEFORE.id == ids.c.before_id)
     return query
 
 
@@ -227,7 +237,7 @@ def _page_ids(plan_filter, today: date, q: str, key: str, direction: str, offset
     region reads no run at all)."""
     query = select(Plan.id).join(Region, Region.id == Plan.region_id).where(plan_filter)
     if key in _RUN_KEYS:
-        query = _with_runs(query, today, trend=key in _TREND_KEYS)
+        query = _with_runs(query, today, trend=key in _TREND_KEYS, plans=plan_filter)
     if key in _COUNT_KEYS:
         query = query.outerjoin(COUNTS, COUNTS.plan_id == Plan.id)
     matched = _search(q)
