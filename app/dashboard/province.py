@@ -91,6 +91,7 @@ class AreaPage:
     q: str
     page: int
     per_page: int
+    recomputed: int = 0  # stale or missing counts recomputed (and stored) for this page
 
     @property
     def pages(self) -> int:
@@ -400,12 +401,31 @@ def area_page(
         for c in stored_counts.COUNT_COLUMNS:
             setattr(totals, c, getattr(totals, c) + new[c] - (old[c] if old else 0))
         totals.stale -= 1
-    return AreaPage(rows, totals, key, direction, q, page, per_page)
+    return AreaPage(rows, totals, key, direction, q, page, per_page, recomputed=len(changed))
 
 
-def all_areas(plan_filter, today: date, sort=None, direction=None) -> list[AreaRow]:
-    """Every visible plan (the xlsx export), sorted as the page; stale counts recomputed."""
+def all_areas(plan_filter, today: date, sort=None, direction=None) -> tuple[list[AreaRow], int]:
+    """Every visible plan (the xlsx export), sorted as the page, and how many stale counts
+    were recomputed (and stored) for it."""
     key, direction = sort_key(sort, direction)
     ids = _page_ids(plan_filter, today, "", key, direction, 0, None)
-    rows, _ = _rows(_fetch(today, ids), today)
-    return rows
+    rows, changed = _rows(_fetch(today, ids), today)
+    return rows, len(changed)
+
+
+_URLS: dict[tuple, str] = {}
+URLS_KEPT = 20_000
+
+
+def plan_url(endpoint: str, code: str) -> str:
+    """url_for(endpoint, code=code), kept per process: a page of 50 areas links each three
+    times, and building an address is most of a row's rendering."""
+    from flask import request, url_for
+
+    key = (request.script_root, endpoint, code)
+    url = _URLS.get(key)
+    if url is None:
+        if len(_URLS) >= URLS_KEPT:
+            _URLS.clear()
+        url = _URLS[key] = url_for(endpoint, code=code)
+    return url

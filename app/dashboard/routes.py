@@ -40,6 +40,7 @@ def helpers():
         "colour_labels": rules.LABELS,
         "colour_meanings": rules.MEANINGS,
         "colours": rules.ORDER,
+        "plan_url": province.plan_url,
     }
 
 
@@ -113,7 +114,8 @@ def _area_page() -> province.AreaPage:
         direction=request.args.get("dir"),
         page=int_arg("page", high=province.MAX_PAGE, default=1, strict=False),
     )
-    db.session.commit()
+    if page.recomputed:
+        db.session.commit()
     return page
 
 
@@ -136,10 +138,11 @@ def province_view():
 @require("view_all")
 def province_export():
     today = clock.today()
-    rows = province.all_areas(
+    rows, recomputed = province.all_areas(
         access.plan_filter(current_user), today, request.args.get("sort"), request.args.get("dir")
     )
-    db.session.commit()
+    if recomputed:
+        db.session.commit()
     data = province_xlsx(rows, today)
     name = f"province-{today.isoformat()}.xlsx"
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
