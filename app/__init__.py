@@ -38,6 +38,9 @@ def register_extensions(app: Flask) -> None:
     from app import data_version
 
     data_version.register(db.session)  # bumps Plan.data_version with every forecast-moving change
+    from app.status import stored_counts
+
+    stored_counts.register(db.session)  # forgets a plan's stored 三色 counts when a 督办 etc. changes
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

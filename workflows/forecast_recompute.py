@@ -48,14 +48,27 @@ def recompute_forecast(plan_id: int) -> dict:
     from app.forecasting.snapshot import is_current, store_snapshot
 
     plan = db.session.get(Plan, plan_id)
-    if plan is None or not plan.standard_code:
+    if plan is None:
         return {"plan_id": plan_id, "stored": False, "reason": "no such plan or no standard"}
     today = clock.today()
+    if not plan.standard_code:
+        _refresh_counts(plan_id, today)
+        return {"plan_id": plan_id, "stored": False, "reason": "no such plan or no standard"}
     if is_current(plan_id, today):
+        _refresh_counts(plan_id, today)
         return {"plan_id": plan_id, "stored": False, "reason": "unchanged"}
     run, new = store_snapshot(plan, today)
     log.info("forecast for %s: run %s (%s)", plan.code, run.id, "new" if new else "unchanged")
+    _refresh_counts(plan_id, today)
     return {"plan_id": plan_id, "run_id": run.id, "stored": new}
+
+
+def _refresh_counts(plan_id: int, today) -> None:
+    """The plan's stored 三色 counts (province view) after the job looked at it; only when
+    missing or stale (a new run, a new day, a change)."""
+    from app.status.stored_counts import refresh_stale
+
+    refresh_stale(today, [plan_id])
 
 
 def refresh_all() -> dict:
@@ -63,8 +76,13 @@ def refresh_all() -> dict:
     run is not of its current data version and the clock date (a new clock date changes
     what is overdue), found in one query; unchanged plans cost nothing more."""
     from app.forecasting.snapshot import plans_to_recompute
+    from app.status.stored_counts import refresh_stale, stale_plan_ids
 
-    ids = plans_to_recompute(clock.today())
+    today = clock.today()
+    ids = plans_to_recompute(today)
     for plan_id in ids:
         request_recompute(plan_id)
-    return {"queued": len(ids)}
+    # the stored 三色 counts of the plans no job will look at (each job refreshes its own)
+    queued = set(ids)
+    counted = refresh_stale(today, [i for i in stale_plan_ids(today) if i not in queued])
+    return {"queued": len(ids), "counts_refreshed": counted}

@@ -11,14 +11,18 @@ from datetime import timedelta
 
 from flask import abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from app import access, clock
+from app.listing import search_text
 from app.dashboard import bp, counts, exceptions, province
 from app.dashboard.export import province_xlsx
 from app.dashboard.pending import review_counts
 from app.dashboard.runs import change, headline, run_known_on
 from app.engines import status as rules
 from app.errors import render_error
+from app.extensions import db
+from app.models import Plan
 from app.params import MAX_PAGE, int_arg
 from app.permissions import has_permission, require
 from app.stars.present import prob, star_text
@@ -36,6 +40,7 @@ def helpers():
         "colour_labels": rules.LABELS,
         "colour_meanings": rules.MEANINGS,
         "colours": rules.ORDER,
+        "plan_url": province.plan_url,
     }
 
 
@@ -45,11 +50,12 @@ def home():
     """The user's plan dashboard: straight to it when the region has one plan, else a choice."""
     if not access.can_view_plans(current_user):
         abort(403)
-    plans = province.visible_plans(access.plan_filter(current_user))
-    if len(plans) == 1:
-        return redirect(url_for("dashboard.plan", code=plans[0].code))
-    today = clock.today()
-    return render_template("dashboard/choose.html", rows=province.area_rows(plans, today))
+    plan_filter = access.plan_filter(current_user)
+    only = db.session.scalars(select(Plan.code).where(plan_filter).limit(2)).all()
+    if len(only) == 1:
+        return redirect(url_for("dashboard.plan", code=only[0]))
+    page = _area_page()
+    return render_template("dashboard/choose.html", page=page, rows=page.rows)
 
 
 # A plan of thousands of milestones must not put them all on one page: the 驾驶舱 shows
@@ -113,32 +119,46 @@ def items(code: str):
     )
 
 
-def _province_rows():
-    today = clock.today()
-    rows = province.area_rows(province.visible_plans(access.plan_filter(current_user)), today)
-    return today, rows
+def _area_page() -> province.AreaPage:
+    """The page of areas the query string asks for (?q= ?sort= ?dir= ?page=); the counts it
+    had to recompute are stored (committed) for the next request."""
+    page = province.area_page(
+        access.plan_filter(current_user),
+        clock.today(),
+        q=search_text(request.args.get("q")),
+        sort=request.args.get("sort"),
+        direction=request.args.get("dir"),
+        page=int_arg("page", high=province.MAX_PAGE, default=1, strict=False),
+    )
+    if page.recomputed:
+        db.session.commit()
+    return page
 
 
 @bp.route("/province")
 @require("view_all")
 def province_view():
-    today, rows = _province_rows()
-    rows, key, direction = province.sort_rows(rows, request.args.get("sort"), request.args.get("dir"))
+    page = _area_page()
     return render_template(
         "dashboard/province.html",
-        rows=rows,
-        sort=key,
-        direction=direction,
+        page=page,
+        rows=page.rows,
+        sort=page.sort,
+        direction=page.direction,
         columns=province.COLUMNS,
-        trend_day=today - timedelta(days=province.TREND_DAYS),
+        trend_day=clock.today() - timedelta(days=province.TREND_DAYS),
     )
 
 
 @bp.route("/province.xlsx")
 @require("view_all")
 def province_export():
-    today, rows = _province_rows()
-    rows, _, _ = province.sort_rows(rows, request.args.get("sort"), request.args.get("dir"))
+    today = clock.today()
+    rows, recomputed = province.all_areas(
+        access.plan_filter(current_user), today, request.args.get("sort"), request.args.get("dir")
+    )
+    if recomputed:
+        db.session.commit()
     data = province_xlsx(rows, today)
     name = f"province-{today.isoformat()}.xlsx"
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)

@@ -2,7 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.bulletin import Bulletin
-from app.models.forecast import ForecastRun
+from app.models.forecast import ForecastRun, PlanStatusCount
 from app.models.indicator import Indicator, IndicatorValue
 from app.models.notice import Notice, NoticeRound, Notification
 from app.models.org import Department, LoginAttempt, Region, User
@@ -32,6 +32,7 @@ __all__ = [
     "Evidence",
     "Extension",
     "ForecastRun",
+    "PlanStatusCount",
     "Indicator",
     "LoginAttempt",
     "IndicatorValue",
