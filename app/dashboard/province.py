@@ -21,11 +21,11 @@ from functools import cache
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from app.listing import like_escape
 from app.dashboard.runs import Change, Headline, change
 from app.engines import status as rules
 from app.engines.standards import available_codes, load_standard
 from app.extensions import db
+from app.listing import like_escape
 from app.models import ForecastRun, Plan, PlanStatusCount, Region
 from app.stars.present import prob
 from app.status import stored_counts

@@ -14,7 +14,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app import access, clock
-from app.listing import search_text
 from app.dashboard import bp, counts, exceptions, province
 from app.dashboard.export import province_xlsx
 from app.dashboard.pending import review_counts
@@ -22,6 +21,7 @@ from app.dashboard.runs import change, headline, run_known_on
 from app.engines import status as rules
 from app.errors import render_error
 from app.extensions import db
+from app.listing import search_text
 from app.models import Plan
 from app.params import MAX_PAGE, int_arg
 from app.permissions import has_permission, require
