@@ -17,7 +17,6 @@ from app.engines.standards import load_standard
 from app.errors import render_error
 from app.extensions import db
 from app.forecasting.snapshot import data_time, latest_run
-from app.forecasting.state import plan_milestones
 from app.forecasting.whatif import WhatIfError, what_if
 from app.permissions import ensure, has_permission
 from app.stars import bp, costs, present, whatif_form
@@ -108,7 +107,7 @@ def _context(plan, run, std, posted=None, errors=None) -> dict:
         rows=present.indicator_rows(std, result),
         groups=whatif_form.indicator_groups(std, result, posted, errors.by_number),
         open_milestones=whatif_form.milestone_rows(
-            plan_milestones(plan), result, posted, errors.by_milestone, clock.today()
+            plan.id, result, posted, errors.by_milestone, clock.today()
         ),
         can_direct=has_permission(current_user, "direct_value"),
     )

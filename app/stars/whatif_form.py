@@ -9,9 +9,17 @@ two checkbox lists, `done` and `late`, of milestone keys.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from flask import request
+from sqlalchemy import func, select
+
 from app.dates import cn_date
+from app.extensions import db
 from app.forecasting.whatif import field_name
 from app.indicators.values import describe, standard_spec
+from app.listing import matching, search_text
+from app.models import Department, Milestone
 from app.stars.present import prob, signed
 
 NOT_DONE = ("not_started", "in_progress", "blocked")
@@ -68,22 +76,47 @@ def indicator_groups(std: dict, result: dict, posted, errors: dict) -> list[dict
     return groups
 
 
-def milestone_rows(milestones, result: dict, posted, errors: dict, today) -> list[dict]:
-    """The plan's open milestones, due first, with the stored run's P(done by the target date)."""
+WHATIF_MILESTONES = 100  # rows of the milestone table; a plan of thousands is searched
+
+
+@dataclass
+class MilestoneRows:
+    rows: list[dict]
+    total: int  # open milestones of the plan
+    query: str  # the search text that chose them ("" = the earliest due)
+
+
+def milestone_rows(plan_id: int, result: dict, posted, errors: dict, today) -> MilestoneRows:
+    """The plan's open milestones, due first, with the stored run's P(done by the target
+    date): the first WHATIF_MILESTONES (or those whose title or code holds ?wi_q=), and
+    always those the posted form assumes or that carry an error, so none is dropped."""
     forecast = {m["id"]: m for m in result["forecast"].get("milestones", [])}
     done = set(posted.getlist("done")) if hasattr(posted, "getlist") else set()
     late = set(posted.getlist("late")) if hasattr(posted, "getlist") else set()
+    query = search_text(posted.get("wi_q") if hasattr(posted, "get") else None) or search_text(
+        request.args.get("wi_q")
+    )
+    cols = select(
+        Milestone.id, Milestone.key, Milestone.title, Milestone.due_date, Department.name.label("department")
+    ).outerjoin(Department, Department.id == Milestone.lead_department_id)
+    open_ = (Milestone.plan_id == plan_id) & Milestone.status.in_(NOT_DONE)
+    order = (Milestone.due_date, Milestone.id)
+    total = db.session.scalar(select(func.count()).where(open_))
+    chosen = matching(cols.where(open_), query, Milestone.title, Milestone.key)
+    found = db.session.execute(chosen.order_by(*order).limit(WHATIF_MILESTONES)).all()
+    keep = (done | late | set(errors)) - {r.key for r in found}
+    if keep:
+        found += db.session.execute(cols.where(open_, Milestone.key.in_(keep)).order_by(*order)).all()
+        found.sort(key=lambda r: (r.due_date, r.id))
     rows = []
-    for m in milestones:
-        if m.status not in NOT_DONE:
-            continue
+    for m in found:
         f = forecast.get(m.key, {})
         rows.append(
             {
                 "id": m.id,
                 "key": m.key,
                 "title": m.title,
-                "department": m.lead_department.name if m.lead_department else "—",
+                "department": m.department or "—",
                 "due": m.due_date,
                 "overdue": m.due_date < today,
                 "p_finish": f.get("p_finish"),
@@ -93,7 +126,7 @@ def milestone_rows(milestones, result: dict, posted, errors: dict, today) -> lis
                 "errors": errors.get(m.key, []),
             }
         )
-    return rows
+    return MilestoneRows(rows, total, query)
 
 
 # -- the answer ----------------------------------------------------------------------

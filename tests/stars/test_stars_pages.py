@@ -730,3 +730,30 @@ def test_what_if_without_a_stored_run_computes_nothing(app, client, world):
     assert response.status_code == 302 and response.location.endswith(URL)
     assert "尚无存储的星级测算结果" in _text(client.get(URL))
     assert _count(app, ForecastRun) == 0
+
+
+def test_a_plan_of_many_open_milestones_lists_the_earliest_and_finds_the_rest(
+    app, client, delivering, monkeypatch
+):
+    """The milestone table of the what-if form does not carry every open milestone of a big
+    plan: the earliest due, a search box for the others, and an assumed one is never dropped."""
+    from app.stars import whatif_form
+
+    monkeypatch.setattr(whatif_form, "WHATIF_MILESTONES", 2)
+    _store(app)
+    login(client, "leader")
+
+    def keys(page):
+        form = _inside(page, "what-if-form", "</form>")
+        return re.findall(r'name="done" value="([^"]+)"', form)
+
+    page = _text(client.get(URL))
+    assert keys(page) == ["m2", "m1"]  # due 2021-02-28, 2021-03-25 of four open ones
+    assert "（4 个未完成，按到期日排序）" in page and 'data-testid="what-if-find"' in page
+    assert keys(_text(client.get(URL + "?wi_q=公交"))) == ["m3"]
+    assert "没有名称或编号含" in _text(client.get(URL + "?wi_q=不存在的里程碑"))
+    posted = _text(_what_if(client, {"done": "m4"}))
+    assert keys(posted) == ["m2", "m1", "m4"]
+    assert re.search(r'name="done" value="m4" id="wi-done-\d+" aria-label="[^"]+" checked', posted)
+    found = _text(_what_if(client, {"done": "m4", "wi_q": "公交"}))
+    assert keys(found) == ["m3", "m4"]
