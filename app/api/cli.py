@@ -40,9 +40,8 @@ def create(username, days, name):
     except tokens.TokenError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(
-        f"已为 {user.username} 创建接口令牌 #{row.id}“{row.name}”，有效期至 {row.expires_at:%Y-%m-%d %H:%M} UTC。"
-    )
+    until = f"{row.expires_at:%Y-%m-%d %H:%M}"
+    click.echo(f"已为 {user.username} 创建接口令牌 #{row.id}“{row.name}”，有效期至 {until} UTC。")
     click.echo("令牌只显示这一次，请妥善保存：")
     click.echo(token)
 
