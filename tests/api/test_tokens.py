@@ -29,7 +29,9 @@ def test_cli_create_prints_the_token_alone_on_its_last_line_and_stores_its_hash(
         assert secret not in {row.token_hash, row.prefix, row.name}
         assert row.name == "一网统管" and row.user.username == "police"
         assert timedelta(days=6, hours=23) < row.expires_at - utcnow() <= timedelta(days=7)
-        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "api_token.create")) is not None
+        assert (
+            db.session.scalar(select(AuditEvent).where(AuditEvent.action == "api_token.create")) is not None
+        )
     response = client.get("/api/v1/milestones", headers=bearer(secret))
     assert response.status_code == 200
     listed = _cli(app, "api", "token", "list", "police")
@@ -85,7 +87,10 @@ def test_a_session_cookie_does_not_authenticate_the_api(app, world, client):
     login(client, "police")
     assert client.get("/my").status_code == 200
     assert client.get("/api/v1/milestones").status_code == 401
-    assert client.post(f"/api/v1/notices/{world['notice_a']}/answer", data={"reply_text": "x"}).status_code == 401
+    assert (
+        client.post(f"/api/v1/notices/{world['notice_a']}/answer", data={"reply_text": "x"}).status_code
+        == 401
+    )
 
 
 def test_last_used_is_recorded(app, world, client, token):
