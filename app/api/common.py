@@ -31,3 +31,7 @@ IF_MATCH = {
     "schema": {"type": "string"},
     "description": "上次读取时的 ETag；记录已被修改时返回 412，不写入任何内容",
 }
+
+ETAG_HEADER = {
+    "ETag": {"description": "记录的当前版本，写入时放在 If-Match 中", "schema": {"type": "string"}}
+}

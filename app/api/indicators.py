@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import abort, jsonify
+from flask.views import MethodView
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import access
 from app.api import schemas
-from app.api.common import blueprint, need
+from app.api.common import ETAG_HEADER, blueprint, need
 from app.api.errors import error_response
 from app.api.etag import with_etag
 from app.api.paging import PageArgs, page_schema, paginate
@@ -54,10 +55,21 @@ def indicator(indicator_id: int):
 
 
 @bp.route("/indicators/<int:indicator_id>/values")
-@bp.arguments(PageArgs, location="query")
-@bp.response(200, ValuePage)
+class IndicatorValues(MethodView):
+    @bp.arguments(PageArgs, location="query")
+    @bp.response(200, ValuePage)
+    def get(self, args, indicator_id: int):
+        """一个指标的数值记录（截至日期最新在前）"""
+        return indicator_values(args, indicator_id)
+
+    @bp.arguments(schemas.ValueIn, location="json")
+    @bp.response(201, schemas.ValueSchema, headers=ETAG_HEADER)
+    def post(self, data, indicator_id: int):
+        """录入指标数值：责任部门提交后待统筹部门审核；统筹部门录入即确认"""
+        return submit_value(data, indicator_id)
+
+
 def indicator_values(args, indicator_id: int):
-    """一个指标的数值记录（截至日期最新在前）"""
     ind = access.load_indicator(current_user, indicator_id)
     stmt = (
         select(IndicatorValue)
@@ -86,11 +98,7 @@ def _text(v) -> str:
     return str(v)
 
 
-@bp.route("/indicators/<int:indicator_id>/values", methods=["POST"])
-@bp.arguments(schemas.ValueIn, location="json")
-@bp.response(201, schemas.ValueSchema, headers={"ETag": {"schema": {"type": "string"}}})
 def submit_value(data, indicator_id: int):
-    """录入指标数值：责任部门提交后待统筹部门审核；统筹部门录入即确认"""
     ind = access.load_indicator(current_user, indicator_id)
     need("enter_value")
     if is_direct(ind):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import abort, request
+from flask.views import MethodView
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from app import access, clock
 from app.api import schemas
-from app.api.common import IF_MATCH, blueprint, need
+from app.api.common import ETAG_HEADER, IF_MATCH, blueprint, need
 from app.api.errors import error_response
 from app.api.etag import precondition_failed, with_etag
 from app.api.paging import PageArgs, page_of, page_schema, paginate
@@ -103,7 +104,7 @@ def milestones(args):
 
 
 @bp.route("/milestones/<int:milestone_id>")
-@bp.response(200, schemas.MilestoneSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@bp.response(200, schemas.MilestoneSchema, headers=ETAG_HEADER)
 def milestone(milestone_id: int):
     """一个里程碑（响应头 ETag 为其版本）"""
     m = access.load_milestone(current_user, milestone_id)
@@ -133,18 +134,22 @@ def _visible_reports(milestone: Milestone):
 
 
 @bp.route("/milestones/<int:milestone_id>/reports")
-@bp.arguments(PageArgs, location="query")
-@bp.response(200, ReportPage)
-def reports(args, milestone_id: int):
-    """一个里程碑的进展汇报（最新在前）"""
-    m = access.load_milestone(current_user, milestone_id)
-    return paginate(_visible_reports(m).order_by(ProgressReport.id.desc()), args)
+class MilestoneReports(MethodView):
+    @bp.arguments(PageArgs, location="query")
+    @bp.response(200, ReportPage)
+    def get(self, args, milestone_id: int):
+        """一个里程碑的进展汇报（最新在前）"""
+        m = access.load_milestone(current_user, milestone_id)
+        return paginate(_visible_reports(m).order_by(ProgressReport.id.desc()), args)
+
+    @bp.arguments(schemas.ReportIn, location="form", content_type="multipart/form-data")
+    @bp.response(201, schemas.ReportSchema, headers=ETAG_HEADER)
+    @bp.doc(parameters=[{**IF_MATCH, "description": "里程碑的 ETag：里程碑已变（如已审核）时返回 412"}])
+    def post(self, data, milestone_id: int):
+        """提交进展汇报（含佐证材料），与页面同一校验与审核流程；action=draft 只保存草稿"""
+        return submit_report(data, milestone_id)
 
 
-@bp.route("/milestones/<int:milestone_id>/reports", methods=["POST"])
-@bp.arguments(schemas.ReportIn, location="form", content_type="multipart/form-data")
-@bp.response(201, schemas.ReportSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@bp.doc(parameters=[{**IF_MATCH, "description": "里程碑的 ETag：里程碑已变（如已审核）时返回 412"}])
 def submit_report(data, milestone_id: int):
     """提交进展汇报（含佐证材料），与页面同一校验与审核流程；action=draft 只保存草稿"""
     m = access.load_milestone(current_user, milestone_id)
@@ -204,19 +209,22 @@ def _save(report: ProgressReport, data: dict, is_new: bool):
 
 
 @bp.route("/reports/<int:report_id>")
-@bp.response(200, schemas.ReportSchema, headers={"ETag": {"schema": {"type": "string"}}})
-def report(report_id: int):
-    """一份进展汇报（响应头 ETag 为其版本）"""
-    r = access.load_report(current_user, report_id)
-    return with_etag(_json(schemas.ReportSchema().dump(r)), r)
+class Report(MethodView):
+    @bp.response(200, schemas.ReportSchema, headers=ETAG_HEADER)
+    def get(self, report_id: int):
+        """一份进展汇报（响应头 ETag 为其版本）"""
+        r = access.load_report(current_user, report_id)
+        return with_etag(_json(schemas.ReportSchema().dump(r)), r)
+
+    @bp.arguments(schemas.ReportIn, location="form", content_type="multipart/form-data")
+    @bp.response(200, schemas.ReportSchema, headers=ETAG_HEADER)
+    @bp.doc(parameters=[IF_MATCH])
+    def put(self, data, report_id: int):
+        """修改本部门的草稿或被退回的汇报并（默认）重新提交"""
+        return update_report(data, report_id)
 
 
-@bp.route("/reports/<int:report_id>", methods=["PUT"])
-@bp.arguments(schemas.ReportIn, location="form", content_type="multipart/form-data")
-@bp.response(200, schemas.ReportSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@bp.doc(parameters=[IF_MATCH])
 def update_report(data, report_id: int):
-    """修改本部门的草稿或被退回的汇报并（默认）重新提交"""
     r = access.load_report(current_user, report_id)
     need("report")
     if r.department_id != current_user.department_id:

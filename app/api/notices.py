@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app import access
 from app.api import schemas
-from app.api.common import IF_MATCH, blueprint, need
+from app.api.common import ETAG_HEADER, IF_MATCH, blueprint, need
 from app.api.errors import error_response
 from app.api.etag import precondition_failed, with_etag
 from app.api.paging import PageArgs, page_schema, paginate
@@ -54,7 +54,7 @@ def notices(args):
 
 
 @bp.route("/notices/<int:notice_id>")
-@bp.response(200, schemas.NoticeSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@bp.response(200, schemas.NoticeSchema, headers=ETAG_HEADER)
 def notice(notice_id: int):
     """一份督办单（响应头 ETag 为其版本）"""
     n = access.load_notice(current_user, notice_id)
@@ -63,7 +63,7 @@ def notice(notice_id: int):
 
 @bp.route("/notices/<int:notice_id>/answer", methods=["POST"])
 @bp.arguments(schemas.NoticeAnswerIn, location="form", content_type="multipart/form-data")
-@bp.response(200, schemas.NoticeSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@bp.response(200, schemas.NoticeSchema, headers=ETAG_HEADER)
 @bp.doc(parameters=[IF_MATCH])
 def answer(data, notice_id: int):
     """被督办部门反馈办理情况（含佐证材料），与页面同一流程"""
