@@ -29,7 +29,7 @@ ValuePage = page_schema(schemas.ValueSchema, "ValuePage")
 
 
 class IndicatorArgs(PageArgs):
-    plan = ma.fields.String(metadata={"description": "计划代码"})
+    plan = schemas.Text(validate=ma.validate.Length(max=64), metadata={"description": "计划代码"})
 
 
 @bp.route("/indicators")

@@ -31,7 +31,7 @@ COLOURS = ["red", "yellow", "blue", "done"]
 
 
 class MilestoneArgs(PageArgs):
-    plan = ma.fields.String(metadata={"description": "计划代码"})
+    plan = schemas.Text(validate=ma.validate.Length(max=64), metadata={"description": "计划代码"})
     status = ma.fields.String(
         validate=ma.validate.OneOf(list(MILESTONE_STATUSES)), metadata={"description": "状态"}
     )

@@ -20,7 +20,7 @@ class ReminderArgs(PageArgs):
     milestone = ma.fields.Integer(
         validate=ma.validate.Range(1, 2**31 - 1), metadata={"description": "里程碑编号"}
     )
-    status = ma.fields.String(validate=ma.validate.Length(max=16), metadata={"description": "状态"})
+    status = schemas.Text(validate=ma.validate.Length(max=16), metadata={"description": "状态"})
 
 
 @bp.route("/reminders")

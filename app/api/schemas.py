@@ -6,11 +6,27 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
+from app.params import has_control
+
 F = ma.fields
 
 
 def d(text: str) -> dict:
     return {"metadata": {"description": text}}
+
+
+def no_control(text: str) -> None:
+    """Text taken in: no control characters (PostgreSQL refuses NUL), as app.params for URLs."""
+    if has_control(text):
+        raise ma.ValidationError("不能包含控制字符。")
+
+
+class Text(F.String):
+    """A string parameter or field checked by no_control."""
+
+    def __init__(self, *args, validate=None, **kwargs):
+        checks = [no_control] + ([validate] if validate is not None else [])
+        super().__init__(*args, validate=checks, **kwargs)
 
 
 class Strict(ma.Schema):
@@ -101,14 +117,14 @@ class ReportSchema(ma.Schema):
 class ReportIn(Strict):
     """multipart/form-data: the fields of the page's report form, and files."""
 
-    text = F.String(required=True, validate=ma.validate.Length(1, 10000), **d("进展说明（必填）"))
+    text = Text(required=True, validate=ma.validate.Length(1, 10000), **d("进展说明（必填）"))
     percent = F.Integer(required=True, validate=ma.validate.Range(0, 100), **d("完成百分比 0–100"))
-    claimed_status = F.String(
+    claimed_status = Text(
         required=True,
         validate=ma.validate.OneOf(["in_progress", "blocked", "done"]),
         **d("当前状态：in_progress 进行中 / blocked 受阻 / done 已完成（须 100%）"),
     )
-    action = F.String(
+    action = Text(
         load_default="submit",
         validate=ma.validate.OneOf(["submit", "draft"]),
         **d("submit 提交审核（默认）/ draft 保存草稿"),
@@ -161,8 +177,8 @@ class ValueIn(Strict):
         },
     )
     level = F.Integer(allow_none=True, validate=ma.validate.Range(0, 5), **d("按档次评定时的档次 0–5"))
-    source = F.String(load_default="", validate=ma.validate.Length(max=256), **d("数据来源"))
-    note = F.String(load_default="", validate=ma.validate.Length(max=5000), **d("说明"))
+    source = Text(load_default="", validate=ma.validate.Length(max=256), **d("数据来源"))
+    note = Text(load_default="", validate=ma.validate.Length(max=5000), **d("说明"))
 
 
 class ScoreRow(ma.Schema):
@@ -232,7 +248,7 @@ class NoticeSchema(ma.Schema):
 
 
 class NoticeAnswerIn(Strict):
-    reply_text = F.String(required=True, validate=ma.validate.Length(1, 5000), **d("办理情况（必填）"))
+    reply_text = Text(required=True, validate=ma.validate.Length(1, 5000), **d("办理情况（必填）"))
     files = F.List(Upload(), **d("佐证材料（可多个）"))
 
 
