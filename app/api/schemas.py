@@ -3,6 +3,8 @@ go into the OpenAPI document."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
@@ -27,6 +29,15 @@ class Text(F.String):
     def __init__(self, *args, validate=None, **kwargs):
         checks = [no_control] + ([validate] if validate is not None else [])
         super().__init__(*args, validate=checks, **kwargs)
+
+
+class UtcDateTime(F.DateTime):
+    """Times are stored as naive UTC: sent with their offset (RFC 3339, as the document says)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class Strict(ma.Schema):
@@ -108,8 +119,8 @@ class ReportSchema(ma.Schema):
     state = F.String(required=True, **d("审核状态：draft / submitted / approved / returned"))
     state_label = F.String(required=True, **d("审核状态的中文名"))
     return_reason = F.String(allow_none=True, **d("退回原因"))
-    submitted_at = F.DateTime(allow_none=True, **d("提交时间（UTC）"))
-    reviewed_at = F.DateTime(allow_none=True, **d("审核时间（UTC）"))
+    submitted_at = UtcDateTime(allow_none=True, **d("提交时间（UTC）"))
+    reviewed_at = UtcDateTime(allow_none=True, **d("审核时间（UTC）"))
     version = F.Integer(required=True)
     evidence = F.List(F.Nested(EvidenceSchema), required=True, **d("佐证材料"))
 
@@ -162,8 +173,8 @@ class ValueSchema(ma.Schema):
     note = F.String(allow_none=True, **d("说明"))
     state = F.String(required=True, **d("审核状态：submitted 待审核 / approved 已确认 / returned 已退回"))
     review_note = F.String(allow_none=True, **d("退回原因"))
-    created_at = F.DateTime(required=True, **d("录入时间（UTC）"))
-    reviewed_at = F.DateTime(allow_none=True, **d("审核时间（UTC）"))
+    created_at = UtcDateTime(required=True, **d("录入时间（UTC）"))
+    reviewed_at = UtcDateTime(allow_none=True, **d("审核时间（UTC）"))
     version = F.Integer(required=True)
 
 
@@ -201,7 +212,7 @@ class ScoresSchema(ma.Schema):
     available = F.Boolean(required=True, **d("是否已有测算结果"))
     run_id = F.Integer(allow_none=True, **d("所用测算的编号"))
     as_of = F.Date(allow_none=True, **d("测算所用数据截至日期"))
-    computed_at = F.DateTime(allow_none=True, **d("测算时间（UTC，系统时间）"))
+    computed_at = UtcDateTime(allow_none=True, **d("测算时间（UTC，系统时间）"))
     total = F.Float(allow_none=True, **d("当前总分"))
     stars = F.Integer(allow_none=True, **d("当前星级"))
     indicators = F.List(F.Nested(ScoreRow), required=True, **d("每个标准指标的得分"))
@@ -211,7 +222,7 @@ class ForecastSchema(ma.Schema):
     id = F.Integer(required=True)
     as_of = F.Date(required=True, **d("所用数据截至日期"))
     target_date = F.Date(required=True, **d("考核日期"))
-    computed_at = F.DateTime(required=True, **d("测算时间（UTC）"))
+    computed_at = UtcDateTime(required=True, **d("测算时间（UTC）"))
     samples = F.Integer(required=True, **d("抽样次数"))
     target_stars = F.Integer(allow_none=True, **d("目标星级"))
     p_target = F.Float(allow_none=True, **d("达到目标星级的概率"))
@@ -226,7 +237,7 @@ class ForecastDetailSchema(ForecastSchema):
 class NoticeRoundSchema(ma.Schema):
     number = F.Integer(required=True, **d("第几次反馈"))
     reply_text = F.String(required=True, **d("反馈内容"))
-    replied_at = F.DateTime(required=True)
+    replied_at = UtcDateTime(required=True)
     outcome = F.String(allow_none=True, **d("accepted 复核通过 / returned 退回"))
     review_note = F.String(allow_none=True, **d("复核意见"))
 
@@ -237,11 +248,11 @@ class NoticeSchema(ma.Schema):
     department = F.Nested(DepartmentRef, required=True, **d("被督办部门"))
     text = F.String(required=True, **d("督办内容"))
     reply_due = F.Date(required=True, **d("答复期限"))
-    issued_at = F.DateTime(required=True, **d("交办时间（UTC）"))
+    issued_at = UtcDateTime(required=True, **d("交办时间（UTC）"))
     state = F.String(required=True, **d("issued / acknowledged / answered / returned / closed"))
     state_label = F.String(required=True, **d("状态的中文名"))
     reply_text = F.String(allow_none=True, **d("最近一次反馈"))
-    replied_at = F.DateTime(allow_none=True)
+    replied_at = UtcDateTime(allow_none=True)
     review_note = F.String(allow_none=True, **d("最近一次退回原因"))
     version = F.Integer(required=True)
     rounds = F.List(F.Nested(NoticeRoundSchema), required=True, **d("历次反馈"))
@@ -263,4 +274,4 @@ class ReminderSchema(ma.Schema):
     days = F.Integer(required=True, **d("距期限天数（负数为逾期）"))
     status = F.String(required=True, **d("pending / sent / cancelled 等"))
     cancelled_reason = F.String(allow_none=True)
-    created_at = F.DateTime(required=True, **d("生成时间（UTC）"))
+    created_at = UtcDateTime(required=True, **d("生成时间（UTC）"))

@@ -62,7 +62,10 @@ def test_operations_are_described_in_chinese_and_declare_the_error_shape(client)
             if method == "parameters":
                 continue
             assert CHINESE.search(op["summary"]), (path, method)
-            assert op["responses"]["default"] == {"$ref": "#/components/responses/DEFAULT_ERROR"}, (path, method)
+            assert op["responses"]["default"] == {"$ref": "#/components/responses/DEFAULT_ERROR"}, (
+                path,
+                method,
+            )
     assert CHINESE.search(doc["info"]["description"])
 
 
@@ -74,5 +77,9 @@ def test_docs_page_uses_local_assets_and_no_inline_script(client):
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
     assert scripts and all('src="/static/' in attrs and not body.strip() for attrs, body in scripts)
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
-    for asset in ("vendor/swagger-ui/swagger-ui-bundle.js", "vendor/swagger-ui/swagger-ui.css", "api_docs.js"):
+    for asset in (
+        "vendor/swagger-ui/swagger-ui-bundle.js",
+        "vendor/swagger-ui/swagger-ui.css",
+        "api_docs.js",
+    ):
         assert client.get(f"/static/{asset}").status_code == 200, asset
