@@ -449,7 +449,11 @@ TABLE: dict[str, list[Case]] = {
     "/plans/<code>/standard-values/<number>": [
         Case("/plans/{code}/standard-values/1.1", post=rule(see=sees_plan, perm="direct_value"))
     ],
-    # The open API (issue 13).
+    # The open API (issue 13). One's own tokens: every signed-in user; another's token id → 404.
+    "/settings/api-tokens": [Case("/settings/api-tokens", get=logged_in, post=logged_in, scopes=NONE)],
+    "/settings/api-tokens/<int:token_id>/revoke": [
+        Case("/settings/api-tokens/999/revoke", post=rule(see=lambda u, s: False), scopes=NONE)
+    ],
     "/api/v1/openapi.json": [Case("/api/v1/openapi.json", get=public, scopes=NONE)],
     "/api/v1/docs": [Case("/api/v1/docs", get=public, scopes=NONE)],
     "/api/v1/plans": _api("/api/v1/plans"),

@@ -6,7 +6,17 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import Department, Dependency, Evidence, Indicator, IndicatorValue, Notice, ProgressReport
+from app.models import (
+    ApiToken,
+    Department,
+    Dependency,
+    Evidence,
+    Indicator,
+    IndicatorValue,
+    Notice,
+    ProgressReport,
+    User,
+)
 from tests.conftest import csrf_from, login
 from tests.factories import build_world
 from tests.test_functional import PDF
@@ -56,6 +66,9 @@ def world(app):
             indicator=ind, as_of=w_date(), value_number=30, state="submitted", entered_by_id=w["transport"]
         )
         db.session.add_all([e, n, d, ind, value])
+        from app.api import tokens
+
+        api_token_row, _secret = tokens.create(db.session.get(User, w["transport"]), "对接", 30)
         db.session.commit()
         w.ids.update(
             report=r.id,
@@ -64,6 +77,7 @@ def world(app):
             dependency=d.id,
             indicator=ind.id,
             indicator_value=value.id,
+            api_token=api_token_row.id,
             bulletin=_bulletin(r.milestone.plan_id),
         )
         return w
@@ -115,6 +129,8 @@ def object_urls(w):
         ("POST", f"/indicators/{w['indicator']}/values"),
         ("POST", f"/indicator-values/{w['indicator_value']}/approve"),
         ("POST", f"/indicator-values/{w['indicator_value']}/return"),
+        # One's own API tokens only: another user's token id answers 404.
+        ("POST", f"/settings/api-tokens/{w['api_token']}/revoke"),
     ]
 
 
@@ -207,6 +223,7 @@ def test_outsiders_get_404(client, world, username):
         assert response.status_code == 404, (username, method, url, response.status_code)
     with client.application.app_context():
         assert db.session.get(IndicatorValue, world["indicator_value"]).state == "submitted"
+        assert db.session.get(ApiToken, world["api_token"]).revoked_at is None
         assert db.session.scalar(db.select(db.func.count(IndicatorValue.id))) == 1
 
 
