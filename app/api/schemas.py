@@ -8,8 +8,6 @@ from datetime import UTC
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
-from app.params import has_control
-
 F = ma.fields
 
 
@@ -17,18 +15,24 @@ def d(text: str) -> dict:
     return {"metadata": {"description": text}}
 
 
-def no_control(text: str) -> None:
-    """Text taken in: no control characters (PostgreSQL refuses NUL), as app.params for URLs."""
-    if has_control(text):
-        raise ma.ValidationError("不能包含控制字符。")
+# The characters app.params refuses (PostgreSQL refuses NUL): as a pattern, so the document says so.
+NO_CONTROL = ma.validate.Regexp(
+    r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$",
+    error="不能包含控制字符。",
+)
 
 
 class Text(F.String):
-    """A string parameter or field checked by no_control."""
+    """A string parameter or field without control characters."""
 
     def __init__(self, *args, validate=None, **kwargs):
-        checks = [no_control] + ([validate] if validate is not None else [])
-        super().__init__(*args, validate=checks, **kwargs)
+        more = validate if isinstance(validate, list) else [validate] if validate is not None else []
+        super().__init__(*args, validate=[NO_CONTROL, *more], **kwargs)
+
+
+def not_blank(text: str) -> None:
+    if not text.strip():
+        raise ma.ValidationError("不能为空白。")
 
 
 class UtcDateTime(F.DateTime):
@@ -128,7 +132,7 @@ class ReportSchema(ma.Schema):
 class ReportIn(Strict):
     """multipart/form-data: the fields of the page's report form, and files."""
 
-    text = Text(required=True, validate=ma.validate.Length(1, 10000), **d("进展说明（必填）"))
+    text = Text(required=True, validate=[ma.validate.Length(1, 10000), not_blank], **d("进展说明（必填）"))
     percent = F.Integer(required=True, validate=ma.validate.Range(0, 100), **d("完成百分比 0–100"))
     claimed_status = Text(
         required=True,
@@ -259,7 +263,9 @@ class NoticeSchema(ma.Schema):
 
 
 class NoticeAnswerIn(Strict):
-    reply_text = Text(required=True, validate=ma.validate.Length(1, 5000), **d("办理情况（必填）"))
+    reply_text = Text(
+        required=True, validate=[ma.validate.Length(1, 5000), not_blank], **d("办理情况（必填）")
+    )
     files = F.List(Upload(), **d("佐证材料（可多个）"))
 
 

@@ -90,6 +90,18 @@ def test_report_validation_is_the_pages(app, client, world, token):
         content_type="multipart/form-data",
     )
     assert missing.status_code == 422 and "text" in missing.json["error"]["details"]["form"]
+    blank = client.post(
+        f"/api/v1/milestones/{world['m_police']}/reports",
+        headers=headers,
+        data={"text": "  \n ", "percent": "50", "claimed_status": "in_progress"},
+    )
+    assert blank.status_code == 422 and "不能为空白" in blank.json["error"]["message"]
+    nul = client.post(
+        f"/api/v1/milestones/{world['m_police']}/reports",
+        headers=headers,
+        data={"text": "进展\x00", "percent": "50", "claimed_status": "in_progress"},
+    )
+    assert nul.status_code == 422 and "控制字符" in nul.json["error"]["message"]
     assert _count(app, ProgressReport) == before and _count(app, Evidence) == 4
 
 
