@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
 from app.api.errors import ErrorSchema
 
@@ -22,11 +23,27 @@ DESCRIPTION = """星途 StarPath 的开放接口：计划进度、里程碑（�
 所有错误的格式相同：`{"error": {"status": 404, "code": "not_found", "message": "中文说明"}}`。"""
 
 
+RESPONSES = {
+    "DEFAULT_ERROR": "错误：401 无有效令牌、403 无权限、404 不存在或不在权限范围内、409 状态冲突、"
+    "412 If-Match 版本不符、413 过大、429 请求过于频繁等，格式统一",
+    "UNPROCESSABLE_ENTITY": "请求参数未通过校验（details 按字段列出）",
+}
+
+
 class StarPathApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def _register_error_handlers(self):
         """None here: app/errors.py answers every error under /api/v1 in the one JSON shape."""
+
+    def _register_responses(self):
+        """The shared responses, described in Chinese (flask-smorest's own, with its phrases, otherwise)."""
+        super()._register_responses()
+        for name, description in RESPONSES.items():
+            response = {"description": description, "schema": self.ERROR_SCHEMA}
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.responses_lazy.pop(name, None)
+            self.spec.components.response(name, response, lazy=True)
 
 
 api = StarPathApi()

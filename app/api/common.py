@@ -12,8 +12,16 @@ from app.permissions import has_permission
 SECURITY = [{"bearerAuth": []}]
 
 
+class ApiBlueprint(Blueprint):
+    """Successful responses described in Chinese unless a view says otherwise."""
+
+    def response(self, status_code, schema=None, *, description=None, **kwargs):
+        default = {200: "成功", 201: "已创建"}.get(int(status_code), "成功")
+        return super().response(status_code, schema, description=description or default, **kwargs)
+
+
 def blueprint(name: str, description: str) -> Blueprint:
-    bp = Blueprint(f"api_{name}", __name__, url_prefix="/api/v1", description=description)
+    bp = ApiBlueprint(f"api_{name}", __name__, url_prefix="/api/v1", description=description)
     bp.before_request(authenticate)
     return bp
 

@@ -67,6 +67,10 @@ def test_operations_are_described_in_chinese_and_declare_the_error_shape(client)
                 method,
             )
     assert CHINESE.search(doc["info"]["description"])
+    for name in ("DEFAULT_ERROR", "UNPROCESSABLE_ENTITY"):
+        response = doc["components"]["responses"][name]
+        assert CHINESE.search(response["description"])
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
 
 def test_docs_page_uses_local_assets_and_no_inline_script(client):
