@@ -141,3 +141,26 @@ def test_unknown_path_and_wrong_method_answer_in_the_error_shape(client, world, 
     response = client.delete("/api/v1/plans", headers=headers)
     assert response.status_code == 405 and response.json["error"]["code"] == "method_not_allowed"
     assert "GET" in response.headers["Allow"]
+
+
+def test_a_server_error_answers_in_the_error_shape(app, client, world, token):
+    headers = bearer(token("police"))
+    endpoint = "api_plans.plans"
+    original = app.view_functions[endpoint]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("planted")
+
+    app.view_functions[endpoint] = broken
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the 500 handler answers
+    try:
+        response = client.get("/api/v1/plans", headers=headers)
+    finally:
+        app.view_functions[endpoint] = original
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    assert response.status_code == 500
+    assert (
+        response.json["error"]["code"] == "internal_error"
+        and "服务器内部错误" in response.json["error"]["message"]
+    )
+    assert "planted" not in response.get_data(as_text=True)
