@@ -126,7 +126,7 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_MAX_FAILURES_PER_NAME": int(env.get("LOGIN_MAX_FAILURES_PER_NAME") or 5),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS") or 20),
         # The open API (app/api): requests per token per window (429 past it), token lifetime.
-        "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT") or 120),
+        "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT") or 300),
         "API_RATE_WINDOW_SECONDS": int(env.get("API_RATE_WINDOW_SECONDS") or 60),
         "API_TOKEN_DEFAULT_DAYS": int(env.get("API_TOKEN_DEFAULT_DAYS") or 90),
         # flask-smorest: the document is built from the code and served at /api/v1/openapi.json.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import uuid
 from datetime import timedelta
 
 from flask import current_app, g
@@ -60,22 +61,27 @@ def authenticate():
 
 
 def _over_limit(token_id: int) -> int | None:
-    """Seconds to wait when the token used up its window's requests (a fixed window per
-    token in Redis). With Redis down the limit is not enforced: it protects the server's
-    load, not a secret, and the API must not stop with the queue."""
+    """Seconds to wait when the token made API_RATE_LIMIT requests in the last
+    API_RATE_WINDOW_SECONDS (a sliding window: one sorted set of request times per token in
+    Redis; refused requests are not counted). With Redis down the limit is not enforced: it
+    protects the server's load, not a secret, and the API must not stop with the queue."""
     limit = current_app.config["API_RATE_LIMIT"]
     window = current_app.config["API_RATE_WINDOW_SECONDS"]
     moment = time.time()
-    slot = int(moment // window)
-    key = f"{RATE_PREFIX}{token_id}:{slot}"
+    key = f"{RATE_PREFIX}{token_id}"
     try:
-        pipe = redis_connection().pipeline()
-        pipe.incr(key)
+        redis = redis_connection()
+        pipe = redis.pipeline()
+        pipe.zremrangebyscore(key, 0, moment - window)
+        pipe.zrange(key, 0, -1, withscores=True)
+        recent = [score for _member, score in pipe.execute()[1]]
+        if len(recent) >= limit:
+            # Free again once enough of the counted requests have left the window.
+            return max(1, math.ceil(recent[len(recent) - limit] + window - moment))
+        pipe = redis.pipeline()
+        pipe.zadd(key, {f"{moment}:{uuid.uuid4().hex[:8]}": moment})
         pipe.expire(key, window + 5)
-        count = pipe.execute()[0]
+        pipe.execute()
     except (RedisError, OSError) as exc:
         log.warning("event=api_rate_limit_unavailable error=%r", type(exc).__name__)
-        return None
-    if count <= limit:
-        return None
-    return max(1, math.ceil((slot + 1) * window - moment))
+    return None

@@ -3,6 +3,7 @@ revocation and deactivation end it; no token, a wrong one or a session cookie â†
 per-token rate limit answers 429 with Retry-After in the one error shape."""
 
 import hashlib
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -115,3 +116,18 @@ def test_rate_limit_per_token_answers_429_with_retry_after(app, world, client, t
         assert client.get("/api/v1/plans", headers=bearer(second)).status_code == 200
     finally:
         app.config["API_RATE_LIMIT"] = old
+
+
+def test_rate_limit_frees_the_token_when_the_window_has_passed(app, world, client, token):
+    old = app.config["API_RATE_LIMIT"], app.config["API_RATE_WINDOW_SECONDS"]
+    app.config["API_RATE_LIMIT"], app.config["API_RATE_WINDOW_SECONDS"] = 2, 2
+    try:
+        headers = bearer(token("police"))
+        assert [client.get("/api/v1/plans", headers=headers).status_code for _ in range(3)] == [200, 200, 429]
+        refused = client.get("/api/v1/plans", headers=headers)
+        wait = int(refused.headers["Retry-After"])
+        assert refused.status_code == 429 and 1 <= wait <= 2
+        time.sleep(wait + 0.1)
+        assert client.get("/api/v1/plans", headers=headers).status_code == 200
+    finally:
+        app.config["API_RATE_LIMIT"], app.config["API_RATE_WINDOW_SECONDS"] = old
