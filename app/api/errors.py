@@ -50,8 +50,9 @@ def from_exception(e: HTTPException | None, status: int, detail: str | None = No
     data = getattr(e, "data", None) or {}
     details = data.get("errors") or data.get("messages")
     message = detail or data.get("message")
-    if status == 422 and details and not message:
-        message = "请求参数未通过校验：" + "；".join(_flatten(details))
+    if details and not message:
+        lead = "请求参数未通过校验" if status == 422 else CODES.get(status, ("", "请求有误"))[1].rstrip("。")
+        message = f"{lead}：" + "；".join(_flatten(details))
     headers = dict(data.get("headers") or {})
     if e is not None and status == 405:
         allow = e.get_headers()
@@ -69,6 +70,10 @@ _MESSAGES = {
     "Not a valid boolean.": "应为 true 或 false",
     "Unknown field.": "不认识的字段",
     "Field may not be null.": "不能为 null",
+    "Invalid JSON body.": "JSON 格式有误",
+    "Invalid input type.": "类型有误（应为 JSON 对象）",
+    "Not a valid datetime.": "应为日期时间",
+    "Not a valid list.": "应为列表",
 }
 
 
@@ -79,12 +84,14 @@ def _flatten(details, path: str = "") -> list[str]:
             if key in ("json", "form", "query", "querystring", "files", "headers") and not path:
                 out += _flatten(value, path)
             else:
-                out += _flatten(value, f"{path}.{key}" if path else str(key))
+                name = "请求体" if key == "_schema" else str(key)
+                out += _flatten(value, f"{path}.{name}" if path else name)
     elif isinstance(details, list):
         for value in details:
             out += _flatten(value, path)
     else:
-        out.append(f"{path or '请求'}：{_MESSAGES.get(str(details), str(details))}")
+        text = _MESSAGES.get(str(details), str(details))
+        out.append(f"{path}：{text}" if path else text)
     return out
 
 

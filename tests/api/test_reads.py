@@ -164,3 +164,17 @@ def test_a_server_error_answers_in_the_error_shape(app, client, world, token):
         and "服务器内部错误" in response.json["error"]["message"]
     )
     assert "planted" not in response.get_data(as_text=True)
+
+
+def test_bad_input_is_named_in_chinese(client, world, token):
+    headers = bearer(token("office"))
+    bad_date = client.get("/api/v1/milestones?due_from=2021-13-01", headers=headers).json["error"]
+    assert (
+        bad_date["status"] == 422
+        and bad_date["message"] == "请求参数未通过校验：due_from：应为 YYYY-MM-DD 格式的日期"
+    )
+    url = f"/api/v1/indicators/{world['indicator_a']}/values"
+    broken = client.post(url, headers=headers, data="{bad", content_type="application/json")
+    assert broken.status_code == 400 and "JSON 格式有误" in broken.json["error"]["message"]
+    listed = client.post(url, headers=headers, json=[1, 2]).json["error"]
+    assert listed["status"] == 422 and "应为 JSON 对象" in listed["message"]
