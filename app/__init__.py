@@ -82,6 +82,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(packs_bp)
     app.register_blueprint(bulletins_bp)
     app.register_blueprint(dashboard_bp)
+    from app import api
+
+    api.init_app(app)  # /api/v1: flask-smorest blueprints, the document and its docs page
 
 
 def register_templating(app: Flask) -> None:

@@ -9,6 +9,9 @@ from app.planio.cli import plans_cli
 
 def register(app: Flask) -> None:
     app.cli.add_command(plans_cli)
+    from app.api.cli import api_cli
+
+    app.cli.add_command(api_cli)
 
     @app.cli.group()
     def demo():

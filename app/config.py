@@ -125,6 +125,16 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_WINDOW_SECONDS": int(env.get("LOGIN_WINDOW_SECONDS") or 15 * 60),
         "LOGIN_MAX_FAILURES_PER_NAME": int(env.get("LOGIN_MAX_FAILURES_PER_NAME") or 5),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS") or 20),
+        # The open API (app/api): requests per token per window (429 past it), token lifetime.
+        "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT") or 300),
+        "API_RATE_WINDOW_SECONDS": int(env.get("API_RATE_WINDOW_SECONDS") or 60),
+        "API_TOKEN_DEFAULT_DAYS": int(env.get("API_TOKEN_DEFAULT_DAYS") or 90),
+        # flask-smorest: the document is built from the code and served at /api/v1/openapi.json.
+        "API_TITLE": "星途 StarPath 开放接口",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
         # Mail: without MAIL_SERVER messages go to the outbox table and MAIL_OUTBOX_PATH.
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT") or _mail_port(env)),

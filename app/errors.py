@@ -8,6 +8,9 @@ from html import escape
 
 from flask import render_template
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.api import errors as api_errors
 
 MESSAGES = {
     400: ("请求有误", "提交的内容无法处理，请检查后重试。"),
@@ -55,14 +58,26 @@ def render_error(code: int, detail: str | None = None):
 def _handler(code: int):
     def handle(e):
         _rollback()
+        if api_errors.is_api_request():
+            return api_errors.from_exception(e, code, getattr(e, "user_message", None))
         return render_error(code, getattr(e, "user_message", None))
 
     return handle
 
 
+def _other_http_error(e: HTTPException):
+    """Codes without a page of their own (401, 412, 415, 422, 429 …): JSON under /api/v1,
+    Werkzeug's own answer elsewhere."""
+    if e.code is None or not api_errors.is_api_request():
+        return e
+    _rollback()
+    return api_errors.from_exception(e, e.code)
+
+
 def init_app(app) -> None:
     for code in MESSAGES:
         app.register_error_handler(code, _handler(code))
+    app.register_error_handler(HTTPException, _other_http_error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):

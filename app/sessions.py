@@ -72,8 +72,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def enforce_time_limits():
-        if "_user_id" not in session:
-            return None
+        if "_user_id" not in session or request.path.startswith("/api/v1"):
+            return None  # the API ignores the session: a Bearer token is its only credential
         moment = now()
         login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
         message = None

@@ -223,6 +223,16 @@ def _enters(u, s):
     return u.can("view_region") or u.dept == OWNER[s]
 
 
+# The open API: only a Bearer token authenticates it, so with the session cookie of the
+# matrix every user — the anonymous too — is answered 401 (its own scope and permission
+# tests run with tokens: tests/api/ and tests/test_permissions.py).
+api_session = rule(public=True, ok={401})
+
+
+def _api(url, post=False, get=True, scopes=NONE):
+    return [Case(url, get=api_session if get else None, post=api_session if post else None, scopes=scopes)]
+
+
 TABLE: dict[str, list[Case]] = {
     # Public.
     "/static/<path:filename>": [Case("/static/style.css", get=public, scopes=NONE)],
@@ -439,6 +449,38 @@ TABLE: dict[str, list[Case]] = {
     "/plans/<code>/standard-values/<number>": [
         Case("/plans/{code}/standard-values/1.1", post=rule(see=sees_plan, perm="direct_value"))
     ],
+    # The open API (issue 13). One's own tokens: every signed-in user; another's token id → 404.
+    "/settings/api-tokens": [Case("/settings/api-tokens", get=logged_in, post=logged_in, scopes=NONE)],
+    "/settings/api-tokens/<int:token_id>/revoke": [
+        Case("/settings/api-tokens/999/revoke", post=rule(see=lambda u, s: False), scopes=NONE)
+    ],
+    "/api/v1/openapi.json": [Case("/api/v1/openapi.json", get=public, scopes=NONE)],
+    "/api/v1/docs": [Case("/api/v1/docs", get=public, scopes=NONE)],
+    "/api/v1/plans": _api("/api/v1/plans"),
+    "/api/v1/plans/<code>": _api("/api/v1/plans/{code}", scopes=("A", "B")),
+    "/api/v1/plans/<code>/nodes": _api("/api/v1/plans/{code}/nodes", scopes=("A", "B")),
+    "/api/v1/plans/<code>/scores": _api("/api/v1/plans/{code}/scores", scopes=("A", "B")),
+    "/api/v1/plans/<code>/forecasts": _api("/api/v1/plans/{code}/forecasts", scopes=("A", "B")),
+    "/api/v1/plans/<code>/forecasts/<int:run_id>": _api(
+        "/api/v1/plans/{code}/forecasts/1", scopes=("A", "B")
+    ),
+    "/api/v1/milestones": _api("/api/v1/milestones"),
+    "/api/v1/milestones/<int:milestone_id>": _api("/api/v1/milestones/{ms}", scopes=("A", "B")),
+    "/api/v1/milestones/<int:milestone_id>/reports": _api(
+        "/api/v1/milestones/{ms}/reports", post=True, scopes=("A", "B")
+    ),
+    "/api/v1/reports/<int:report_id>": _api("/api/v1/reports/{report}", scopes=("A", "B")),
+    "/api/v1/indicators": _api("/api/v1/indicators"),
+    "/api/v1/indicators/<int:indicator_id>": _api("/api/v1/indicators/{indicator}", scopes=("A", "B")),
+    "/api/v1/indicators/<int:indicator_id>/values": _api(
+        "/api/v1/indicators/{indicator}/values", post=True, scopes=("A", "B")
+    ),
+    "/api/v1/notices": _api("/api/v1/notices"),
+    "/api/v1/notices/<int:notice_id>": _api("/api/v1/notices/{notice}", scopes=("A", "B")),
+    "/api/v1/notices/<int:notice_id>/answer": _api(
+        "/api/v1/notices/{notice}/answer", get=False, post=True, scopes=("A", "B")
+    ),
+    "/api/v1/reminders": _api("/api/v1/reminders"),
 }
 
 

@@ -6,7 +6,17 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import Department, Dependency, Evidence, Indicator, IndicatorValue, Notice, ProgressReport
+from app.models import (
+    ApiToken,
+    Department,
+    Dependency,
+    Evidence,
+    Indicator,
+    IndicatorValue,
+    Notice,
+    ProgressReport,
+    User,
+)
 from tests.conftest import csrf_from, login
 from tests.factories import build_world
 from tests.test_functional import PDF
@@ -56,6 +66,9 @@ def world(app):
             indicator=ind, as_of=w_date(), value_number=30, state="submitted", entered_by_id=w["transport"]
         )
         db.session.add_all([e, n, d, ind, value])
+        from app.api import tokens
+
+        api_token_row, _secret = tokens.create(db.session.get(User, w["transport"]), "对接", 30)
         db.session.commit()
         w.ids.update(
             report=r.id,
@@ -64,6 +77,7 @@ def world(app):
             dependency=d.id,
             indicator=ind.id,
             indicator_value=value.id,
+            api_token=api_token_row.id,
             bulletin=_bulletin(r.milestone.plan_id),
         )
         return w
@@ -115,6 +129,8 @@ def object_urls(w):
         ("POST", f"/indicators/{w['indicator']}/values"),
         ("POST", f"/indicator-values/{w['indicator_value']}/approve"),
         ("POST", f"/indicator-values/{w['indicator_value']}/return"),
+        # One's own API tokens only: another user's token id answers 404.
+        ("POST", f"/settings/api-tokens/{w['api_token']}/revoke"),
     ]
 
 
@@ -127,12 +143,54 @@ def plan_object_urls(w):
     """Routes keyed by a plan code and an object of that plan: (method, url, the same url
     for a plan that does not exist), which another region must not tell apart."""
     node = w["node_a"]
-    return [("GET", f"/plans/plan-a/nodes/{node}/children", f"/plans/no-such-plan/nodes/{node}/children")]
+    return [
+        ("GET", f"/plans/plan-a/nodes/{node}/children", f"/plans/no-such-plan/nodes/{node}/children"),
+        # The API (asked with a token): a stored forecast of the plan.
+        ("GET", "/api/v1/plans/plan-a/forecasts/1", "/api/v1/plans/no-such-plan/forecasts/1"),
+    ]
+
+
+REPORT_FORM = {"data": {"text": "进展", "percent": "50", "claimed_status": "in_progress"}}
+
+
+def api_object_urls(w):
+    """The open API's routes that name an object (Bearer token, not the session), pointed at
+    the transport milestone's objects, with a valid body (a body is checked before the object
+    is looked up, the same way whether it exists or not, so a bad one tells nothing)."""
+    m, r = w["m_transport"], w["report"]
+    return [
+        ("GET", f"/api/v1/milestones/{m}", {}),
+        ("GET", f"/api/v1/milestones/{m}/reports", {}),
+        ("POST", f"/api/v1/milestones/{m}/reports", REPORT_FORM),
+        ("GET", f"/api/v1/reports/{r}", {}),
+        ("PUT", f"/api/v1/reports/{r}", REPORT_FORM),
+        ("GET", f"/api/v1/notices/{w['notice']}", {}),
+        ("POST", f"/api/v1/notices/{w['notice']}/answer", {"data": {"reply_text": "已办理"}}),
+        ("GET", f"/api/v1/indicators/{w['indicator']}", {}),
+        ("GET", f"/api/v1/indicators/{w['indicator']}/values", {}),
+        (
+            "POST",
+            f"/api/v1/indicators/{w['indicator']}/values",
+            {"json": {"as_of": "2021-03-01", "value": 50}},
+        ),
+    ]
+
+
+def api_token(app, username: str) -> dict:
+    from app.api import tokens
+    from app.models import User
+
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        _row, secret = tokens.create(user, "权限测试", 1)
+        db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def test_every_object_route_is_listed(app, world):
     """Guard: a new route with an object id must join the table above."""
     urls = object_urls(world) + region_urls(world) + [(m, u) for m, u, _ in plan_object_urls(world)]
+    urls += [(m, u) for m, u, _ in api_object_urls(world)]
     listed = {re.sub(r"/\d+", "/*", url) for _, url in urls}
     for rule in app.url_map.iter_rules():
         if "<int:" in rule.rule and not rule.rule.startswith("/admin"):
@@ -165,7 +223,22 @@ def test_outsiders_get_404(client, world, username):
         assert response.status_code == 404, (username, method, url, response.status_code)
     with client.application.app_context():
         assert db.session.get(IndicatorValue, world["indicator_value"]).state == "submitted"
+        assert db.session.get(ApiToken, world["api_token"]).revoked_at is None
         assert db.session.scalar(db.select(db.func.count(IndicatorValue.id))) == 1
+
+
+@pytest.mark.parametrize("username", ["other", "other_office", "police"])
+def test_outsiders_get_404_through_the_api(app, client, world, username):
+    """The API's object routes with a token of another region, or of a department not on the
+    milestone: 404, and nothing written."""
+    headers = api_token(app, username)
+    for method, url, body in api_object_urls(world):
+        response = client.open(url, method=method, headers=headers, **body)
+        assert response.status_code == 404, (username, method, url, response.status_code)
+        assert response.json["error"]["code"] == "not_found"
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(IndicatorValue.id))) == 1
+        assert db.session.scalar(db.select(db.func.count(ProgressReport.id))) == 1
 
 
 @pytest.mark.parametrize("username", ["other", "other_office"])
@@ -175,8 +248,11 @@ def test_other_region_learns_nothing_on_every_plan_route(app, client, world, use
     route at all (a department on plan-wide pages)."""
     login(client, username)
     token = csrf_from(client, "/notifications")
+    api = api_token(app, username)  # the API takes a Bearer token, never the session
 
     def ask(method, url):
+        if url.startswith("/api/v1/"):
+            return client.open(url, method=method, headers=api).status_code
         if method == "GET":
             return client.get(url).status_code
         return client.post(url, data={"csrf_token": token}).status_code

@@ -11,13 +11,12 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import access, clock
-from app.engines import limits
 from app.engines.scoring import score
 from app.errors import render_error
 from app.extensions import db
 from app.forecasting.attainment import attainment
 from app.forecasting.known import is_direct, known_values, set_direct_value, standard_values
-from app.indicators import bp, values
+from app.indicators import bp, entry, values
 from app.indicators.forms import ApproveValueForm, DirectValueForm, ReturnValueForm, ValueForm
 from app.locking import is_stale
 from app.models import Indicator, IndicatorValue, Milestone, Plan
@@ -69,11 +68,7 @@ def _bands(ind: Indicator, status: dict | None) -> dict[int, dict]:
 
 
 def _can_enter(ind: Indicator) -> bool:
-    if is_direct(ind) or not has_permission(current_user, "enter_value"):
-        return False
-    if has_permission(current_user, "view_region"):
-        return True
-    return current_user.department_id in {d.id for d in ind.departments}
+    return entry.can_enter(current_user, ind)
 
 
 @bp.route("/plans/<code>/indicators")
@@ -173,7 +168,7 @@ def indicator(indicator_id: int):
 
 
 def _check_as_of(form) -> None:
-    problem = form.as_of.data and limits.as_of_problem(form.as_of.data, clock.today())
+    problem = entry.as_of_problem(form.as_of.data)
     if problem:
         form.as_of.errors = [*form.as_of.errors, problem]
 
@@ -191,26 +186,13 @@ def submit_value(indicator_id: int):
     form = ValueForm()
     valid = form.validate_on_submit()
     _check_as_of(form)
-    spec = values.entry_spec(ind, values.plan_standard(ind.plan))
     try:
-        value = values.read_value(spec, request.form)
-        values.validate(spec, value)
+        value = entry.read(ind, request.form)
     except values.ValueInputError as exc:
         return _render_indicator(ind, form, request.form, exc.messages)
     if not valid or form.as_of.errors:
         return _render_indicator(ind, form, request.form)
-    row = value_review.submit_value(
-        ind,
-        value,
-        form.as_of.data,
-        (form.source.data or "").strip(),
-        (form.note.data or "").strip(),
-        current_user,
-        shown=values.describe(spec, value),
-    )
-    approved = has_permission(current_user, "review")
-    if approved:  # the plan office is the reviewer: its own entry counts at once
-        value_review.approve_value(row, current_user, own_entry=True)
+    _row, approved = entry.enter(ind, current_user, value, form.as_of.data, form.source.data, form.note.data)
     db.session.commit()
     if approved:
         request_recompute(ind.plan_id)

@@ -1,5 +1,6 @@
 """All models, split by area; importing this registers every table."""
 
+from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.bulletin import Bulletin
 from app.models.forecast import ForecastRun, PlanStatusCount
@@ -19,6 +20,7 @@ from app.models.reminder import (
 from app.models.report import Evidence, ProgressReport
 
 __all__ = [
+    "ApiToken",
     "Holiday",
     "JobState",
     "NotificationSetting",

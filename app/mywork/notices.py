@@ -99,13 +99,16 @@ def answer_notice(notice_id: int):
 
 
 def _save_answer(notice: Notice, form: NoticeReplyForm) -> str | None:
-    """The answer, its files and the state change: all or nothing."""
+    return save_answer(current_user, notice, form.reply_text.data, form.files.data)
+
+
+def save_answer(user, notice: Notice, text: str, files) -> str | None:
+    """The answer, its files and the state change: all or nothing (the pages and the API).
+    Returns a Chinese error, "stale" when another writer got there first, or None."""
     written: list[str] = []
     try:
-        notice_review.answer(notice, current_user, form.reply_text.data)
-        uploads.attach_evidence(
-            current_user, form.files.data, written, milestone=notice.milestone, notice=notice
-        )
+        notice_review.answer(notice, user, text)
+        uploads.attach_evidence(user, files, written, milestone=notice.milestone, notice=notice)
         db.session.commit()
     except (TransitionError, uploads.UploadError) as exc:
         db.session.rollback()

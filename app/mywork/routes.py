@@ -110,22 +110,35 @@ def _indicator_plans() -> list[tuple[Plan, int]]:
 
 def _save_report(report: ProgressReport, form: ReportForm, is_new: bool):
     """Fill, attach files and (optionally) submit; all or nothing."""
-    report.percent = form.percent.data
-    report.claimed_status = form.claimed_status.data
-    report.text = form.text.data.strip()
+    return save_report(
+        current_user,
+        report,
+        percent=form.percent.data,
+        claimed_status=form.claimed_status.data,
+        text=form.text.data,
+        files=form.files.data,
+        submit=form.action.data != "draft",
+        is_new=is_new,
+    )
+
+
+def save_report(user, report: ProgressReport, *, percent, claimed_status, text, files, submit, is_new):
+    """The one way a report is filled, given its files and saved or submitted (the pages and
+    the API): all or nothing. Returns a Chinese error, or None; re-raises IntegrityError."""
+    report.percent = percent
+    report.claimed_status = claimed_status
+    report.text = text.strip()
     written: list[str] = []
     try:
         review.validate_claim(report.percent, report.claimed_status)
         db.session.flush()  # the report needs its id and milestone before evidence joins it
-        uploads.attach_evidence(
-            current_user, form.files.data, written, milestone=report.milestone, report=report
-        )
+        uploads.attach_evidence(user, files, written, milestone=report.milestone, report=report)
         if is_new:
-            audit.record(current_user, "report.create", report, f"起草{report.kind_label}")
-        if form.action.data == "draft":
-            audit.record(current_user, "report.save", report, "保存汇报草稿")
+            audit.record(user, "report.create", report, f"起草{report.kind_label}")
+        if not submit:
+            audit.record(user, "report.save", report, "保存汇报草稿")
         else:
-            review.submit(report, current_user)
+            review.submit(report, user)
         db.session.commit()
     except (review.TransitionError, uploads.UploadError) as exc:
         db.session.rollback()
@@ -134,12 +147,19 @@ def _save_report(report: ProgressReport, form: ReportForm, is_new: bool):
     except StaleDataError:
         db.session.rollback()
         uploads.discard(written)
-        return "该汇报已被他人修改，请刷新页面后重试。"
+        return STALE_REPORT
     except IntegrityError:  # another request stored this department's pending report first
         db.session.rollback()
         uploads.discard(written)
         raise
     return None
+
+
+STALE_REPORT = "该汇报已被他人修改，请刷新页面后重试。"
+
+
+def pending_report(milestone_id: int, department_id: int) -> ProgressReport | None:
+    return _pending_report(milestone_id, department_id)
 
 
 def _pending_report(milestone_id: int, department_id: int) -> ProgressReport | None:

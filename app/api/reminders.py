@@ -1,0 +1,37 @@
+"""The reminder log (administrators, as on /admin/reminders)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.api import schemas
+from app.api.common import blueprint, need
+from app.api.paging import PageArgs, page_schema, paginate
+from app.models import Reminder
+
+bp = blueprint("reminders", "提醒记录（仅管理员）")
+
+ReminderPage = page_schema(schemas.ReminderSchema, "ReminderPage")
+
+
+class ReminderArgs(PageArgs):
+    milestone = ma.fields.Integer(
+        validate=ma.validate.Range(1, 2**31 - 1), metadata={"description": "里程碑编号"}
+    )
+    status = schemas.Text(validate=ma.validate.Length(max=16), metadata={"description": "状态"})
+
+
+@bp.route("/reminders")
+@bp.arguments(ReminderArgs, location="query")
+@bp.response(200, ReminderPage)
+def reminders(args):
+    """提醒记录（最新在前）"""
+    need("admin")
+    stmt = select(Reminder).options(selectinload(Reminder.recipient))
+    if args.get("milestone"):
+        stmt = stmt.where(Reminder.milestone_id == args["milestone"])
+    if args.get("status"):
+        stmt = stmt.where(Reminder.status == args["status"])
+    return paginate(stmt.order_by(Reminder.created_at.desc(), Reminder.id.desc()), args)
