@@ -8,7 +8,7 @@ import pytest
 from app.extensions import db
 from app.models import Department, Dependency, Evidence, Indicator, IndicatorValue, Notice, ProgressReport
 from tests.conftest import csrf_from, login
-from tests.factories import build_world
+from tests.factories import add_communities, build_world
 from tests.test_functional import PDF
 
 
@@ -66,7 +66,7 @@ def world(app):
             indicator_value=value.id,
             bulletin=_bulletin(r.milestone.plan_id),
         )
-        return w
+        return add_communities(w)
 
 
 def _bulletin(plan_id):
@@ -115,6 +115,14 @@ def object_urls(w):
         ("POST", f"/indicators/{w['indicator']}/values"),
         ("POST", f"/indicator-values/{w['indicator_value']}/approve"),
         ("POST", f"/indicator-values/{w['indicator_value']}/return"),
+        # Region A's community: its 街道 office, A's plan office and leading group only.
+        ("GET", f"/communities/{w['community_a']}"),
+        ("POST", f"/communities/{w['community_a']}"),
+        ("GET", f"/communities/{w['community_a']}/edit"),
+        ("POST", f"/communities/{w['community_a']}/edit"),
+        ("POST", f"/community-items/{w['community_item_a']}/approve"),
+        ("POST", f"/community-items/{w['community_item_a']}/return"),
+        ("GET", f"/community-evidence/{w['community_evidence_a']}"),
     ]
 
 

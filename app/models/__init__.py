@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.bulletin import Bulletin
+from app.models.community import Community, CommunityEvidence, CommunityItem, CommunityRule
 from app.models.forecast import ForecastRun
 from app.models.indicator import Indicator, IndicatorValue
 from app.models.notice import Notice, NoticeRound, Notification
@@ -27,6 +28,10 @@ __all__ = [
     "ReminderPolicy",
     "AuditEvent",
     "Bulletin",
+    "Community",
+    "CommunityEvidence",
+    "CommunityItem",
+    "CommunityRule",
     "Department",
     "Dependency",
     "Evidence",
