@@ -107,9 +107,11 @@ def _latest(indicator_id: int) -> IndicatorValue | None:
     ).first()
 
 
-def record_coverage(region_id: int, user) -> list[int]:
+def record_coverage(region_id: int, user, as_of=None, stamp=None) -> list[int]:
     """Write today's coverage for every plan of the region where it differs from the latest
-    approved value (no commit); returns the ids of the plans written (to recompute)."""
+    approved value (no commit); returns the ids of the plans written (to recompute).
+    `as_of` / `stamp` (the measurement's date and review time) are for the demo's past."""
+    as_of = as_of or clock.today()
     state = region_state(region_id)
     rate = state.rate
     if rate is None:
@@ -129,23 +131,27 @@ def record_coverage(region_id: int, user) -> list[int]:
             last = _latest(direct.id) if direct is not None else None
             if last is not None and last.value_number == rate:
                 continue
-            row = set_direct_value(plan, spec["number"], rate, user, clock.today())
+            row = set_direct_value(plan, spec["number"], rate, user, as_of)
             row.source, row.note = SOURCE, note
+            if stamp is not None:
+                row.created_at = row.reviewed_at = stamp
         else:
             last = _latest(ind.id)
             if last is not None and last.value_number == rate and last.source == SOURCE:
                 continue
             row = IndicatorValue(
                 indicator_id=ind.id,
-                as_of=clock.today(),
+                as_of=as_of,
                 value_number=rate,
                 source=SOURCE,
                 note=note,
                 state="approved",
                 entered_by_id=getattr(user, "id", None),
                 reviewed_by_id=getattr(user, "id", None),
-                reviewed_at=clock.event_time(),
+                reviewed_at=stamp or clock.event_time(),
             )
+            if stamp is not None:
+                row.created_at = stamp
             db.session.add(row)
             audit.record(
                 user,
@@ -158,3 +164,28 @@ def record_coverage(region_id: int, user) -> list[int]:
             )
         written.append(plan.id)
     return written
+
+
+def community_steps(way: dict | None, plan: Plan, std: dict) -> None:
+    """Name a gap step on 智慧社区覆盖率 in communities: how many more 智慧社区 reach the
+    step's column (its condition on the percentage), from the region's communities today."""
+    if not way:
+        return
+    for step in way.get("steps", []):
+        if step["name"] != COVERAGE_NAME:
+            continue
+        spec = next(i for i in std["indicators"] if i["number"] == step["number"])
+        condition = spec["cells"][step["to_level"] - 1]["condition"] or {}
+        if condition.get("op") not in (">=", ">") or spec.get("unit") != COVERAGE_UNIT:
+            continue
+        state = region_state(plan.region_id)
+        if not state.total:
+            continue
+        needed = rules.communities_needed(state.smart, state.total, condition["op"], condition["value"])
+        if needed is not None:
+            step["communities"] = {
+                "needed": needed,
+                "smart": state.smart,
+                "total": state.total,
+                "rate": rules.fmt(state.rate or 0),
+            }
