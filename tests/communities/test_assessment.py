@@ -22,6 +22,7 @@ from app.models import (
     IndicatorValue,
     Plan,
     Region,
+    User,
 )
 from tests.conftest import csrf_from, login
 from tests.factories import _user, add_communities, build_world
@@ -352,3 +353,34 @@ def test_communities_needed_matches_the_matrix(app, world):
         state = coverage.region_state(world["region_a"])
         assert (state.smart, state.total) == (0, 2)
         assert rules.communities_needed(state.smart, state.total, ">=", 30) == 1
+
+
+def test_gap_step_on_coverage_names_the_communities(app, world):
+    from app.engines.standards import load_standard
+
+    std = load_standard("sd-city-2019")
+    with app.app_context():
+        plan = db.session.get(Plan, world["plan_a_id"])
+        way = {
+            "steps": [
+                {"number": "49", "name": "智慧社区覆盖率", "to_level": 4, "from_level": 0},
+                {"number": "50", "name": "other", "to_level": 4, "from_level": 0},
+            ]
+        }
+        coverage.community_steps(way, plan, std)
+        assert way["steps"][0]["communities"] == {"needed": 1, "smart": 0, "total": 2, "rate": "0"}  # >= 30%
+        assert "communities" not in way["steps"][1]
+        way = {"steps": [{"number": "49", "name": "智慧社区覆盖率", "to_level": 5, "from_level": 0}]}
+        coverage.community_steps(way, plan, std)
+        assert way["steps"][0]["communities"]["needed"] == 2  # 超过 50%: 1 of 2 is not enough
+
+
+def test_nobody_reviews_their_own_item(app, world):
+    from workflows import community_review
+
+    with app.app_context():
+        item = db.session.get(CommunityItem, world["community_item_a"])
+        author = db.session.get(User, item.author_id)
+        with pytest.raises(community_review.TransitionError, match="四眼"):
+            community_review.approve(item, author)
+        db.session.rollback()
