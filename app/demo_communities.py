@@ -22,7 +22,7 @@ from app.models.community import STREET_KIND
 # region → [(street, communities, smart ones)]
 STREETS = {
     "威海市": [
-        ("环翠楼街道", 8, 2),
+        ("环翠楼街道", 8, 3),
         ("鲸园街道", 7, 2),
         ("竹岛街道", 8, 3),
         ("孙家疃街道", 6, 1),

@@ -81,7 +81,8 @@ FORMULAS: dict[str, tuple[Formula, ...]] = {
 
 
 def fmt(x: float) -> str:
-    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    """As the stars page writes a value (6 significant digits), so the pages agree."""
+    text = f"{round(x, 6):g}"
     return text if text != "-0" else "0"
 
 
