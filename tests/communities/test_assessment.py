@@ -384,3 +384,11 @@ def test_nobody_reviews_their_own_item(app, world):
         with pytest.raises(community_review.TransitionError, match="四眼"):
             community_review.approve(item, author)
         db.session.rollback()
+
+
+def test_street_lands_on_its_communities_and_cannot_edit_them(app, client, world):
+    login(client, "street")
+    assert client.get("/").headers["Location"].endswith("/communities")
+    assert client.get(f"/communities/{world['community_a']}/edit").status_code == 403
+    assert client.get("/communities/import").status_code == 403
+    assert client.get("/plans").status_code == 403
