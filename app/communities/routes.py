@@ -22,7 +22,7 @@ from app.extensions import db
 from app.locking import is_stale
 from app.models import Community, CommunityEvidence, CommunityItem, CommunityRule, Department, Region
 from app.models.community import STREET_KIND
-from app.params import int_arg, parse_int
+from app.params import has_control, int_arg, parse_int
 from app.permissions import ensure, has_permission
 from workflows import community_review as review
 from workflows.forecast_recompute import request_recompute
@@ -297,7 +297,9 @@ def _apply(c: Community, action: str, written: list) -> tuple[list[str], int, in
             continue
         met = None if raw_met == "" else raw_met == "1"
         numbers, number_errors = _read_numbers(number, form)
-        note = (form.get(f"item-{number}-note") or "").strip()[:2000] or None
+        note = (form.get(f"item-{number}-note") or "").strip() or None
+        if note and (has_control(note) or len(note) > 2000):
+            number_errors.append(f"第 {number} 项：说明含不允许的控制字符或超过 2000 字。")
         if number_errors:
             errors.extend(number_errors)
             continue

@@ -392,3 +392,41 @@ def test_street_lands_on_its_communities_and_cannot_edit_them(app, client, world
     assert client.get(f"/communities/{world['community_a']}/edit").status_code == 403
     assert client.get("/communities/import").status_code == 403
     assert client.get("/plans").status_code == 403
+
+
+def test_admin_makes_street_accounts_only_on_street_departments(app, client, world):
+    login(client, "admin")
+    token = csrf_from(client, "/admin/users/new")
+    data = {
+        "csrf_token": token,
+        "username": "south",
+        "display_name": "南城街道",
+        "role": "street",
+        "region_id": world["region_a"],
+        "department_id": world["police_dept"],
+        "password": "long-password",
+        "active": "y",
+    }
+    assert "不是" in client.post("/admin/users/new", data=data).get_data(as_text=True)
+    data["department_id"] = world["street_dept_a"]
+    assert client.post("/admin/users/new", data=data).status_code == 302
+    login(client, "south", "long-password")
+    assert client.get(f"/communities/{world['community_a']}").status_code == 200
+
+
+def test_control_characters_in_a_note_are_refused(app, client, world):
+    cid = world["community_a"]
+    login(client, "street")
+    token = csrf_from(client, f"/communities/{cid}")
+    data = {
+        "csrf_token": token,
+        "action": "save",
+        "item-2-version": "0",
+        "item-2-met": "1",
+        "item-2-note": "a\x00b",
+    }
+    response = client.post(f"/communities/{cid}", data=data)
+    assert response.status_code == 400 and "第 2 项：说明含不允许的控制字符" in response.get_data(
+        as_text=True
+    )
+    assert _item(app, cid, "2") is None
