@@ -367,6 +367,13 @@ TABLE: dict[str, list[Case]] = {
     "/community-evidence/<int:evidence_id>": [
         Case("/community-evidence/{community_evidence}", get=rule(**community))
     ],
+    # The factory's file is on a submitted item: even its street may not take it off (403).
+    "/community-evidence/<int:evidence_id>/delete": [
+        Case(
+            "/community-evidence/{community_evidence}/delete",
+            post=rule(**community, perm="assess_community", ok={403}),
+        )
+    ],
     # Milestones.
     "/milestones/<int:milestone_id>": [Case("/milestones/{ms}", get=rule(**ms))],
     "/milestones/<int:milestone_id>/report": [

@@ -123,6 +123,7 @@ def object_urls(w):
         ("POST", f"/community-items/{w['community_item_a']}/approve"),
         ("POST", f"/community-items/{w['community_item_a']}/return"),
         ("GET", f"/community-evidence/{w['community_evidence_a']}"),
+        ("POST", f"/community-evidence/{w['community_evidence_a']}/delete"),
     ]
 
 

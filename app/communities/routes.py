@@ -554,3 +554,38 @@ def import_workbook():
         columns=importer.COLUMNS,
         sheet=importer.SHEET,
     ), status
+
+
+@bp.route("/community-evidence/<int:evidence_id>/delete", methods=["POST"])
+@login_required
+def delete_evidence(evidence_id: int):
+    """The street takes a file off an item it has not submitted yet (a draft or a returned one)."""
+    ev = access.load_community_evidence(current_user, evidence_id)
+    ensure(current_user, "assess_community")
+    item = ev.item
+    c = item.community
+    if c.street_id != current_user.department_id or item.state not in ("draft", "returned"):
+        abort(403)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return render_error(400)
+    if is_stale(form.version, item):
+        return render_error(409, STALE)
+    name, stored = ev.original_name, ev.stored_name
+    audit.record(
+        current_user,
+        "community_evidence.delete",
+        ev,
+        f"删除{c.name}第 {item.number} 项佐证材料“{name}”",
+        before={"item_id": item.id, "sha256": ev.sha256},
+        region_id=c.region_id,
+    )
+    db.session.delete(ev)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return render_error(409, STALE)
+    uploads.discard([stored])
+    flash(f"已删除佐证材料“{name}”。", "success")
+    return redirect(url_for("communities.community", community_id=c.id) + f"#item-{item.number}")

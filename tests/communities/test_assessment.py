@@ -430,3 +430,38 @@ def test_control_characters_in_a_note_are_refused(app, client, world):
         as_text=True
     )
     assert _item(app, cid, "2") is None
+
+
+def test_street_takes_a_file_off_a_draft_item_only(app, client, world):
+    cid = world["community_a"]
+    login(client, "street")
+    token = csrf_from(client, f"/communities/{cid}")
+    data = {"csrf_token": token, "action": "save", "item-2-version": "0", "item-2-met": "1"}
+    data["item-2-files"] = (io.BytesIO(PDF), "无线.pdf")
+    assert (
+        client.post(f"/communities/{cid}", data=data, content_type="multipart/form-data").status_code == 302
+    )
+    item = _item(app, cid, "2")
+    with app.app_context():
+        ev = db.session.scalar(select(CommunityEvidence).where(CommunityEvidence.item_id == item.id))
+        ev_id, stored = ev.id, ev.stored_name
+        from app import uploads
+
+        path = uploads.storage_dir() / stored
+    assert path.is_file()
+    assert 'data-testid="delete-evidence-' in client.get(f"/communities/{cid}").get_data(as_text=True)
+    url = f"/community-evidence/{ev_id}/delete"
+    assert client.post(url, data={"csrf_token": token, "version": item.version + 1}).status_code == 409
+    assert client.post(url, data={"csrf_token": token, "version": item.version}).status_code == 302
+    assert not path.exists()
+    with app.app_context():
+        assert db.session.get(CommunityEvidence, ev_id) is None
+        assert (
+            db.session.scalar(
+                select(func.count(AuditEvent.id)).where(AuditEvent.action == "community_evidence.delete")
+            )
+            == 1
+        )
+    # the submitted item's file stays
+    url = f"/community-evidence/{world['community_evidence_a']}/delete"
+    assert client.post(url, data={"csrf_token": token, "version": "1"}).status_code == 403
