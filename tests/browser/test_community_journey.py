@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.communities import coverage
 from app.engines import community as rules
+from app.engines.standards import load_standard
 from app.extensions import db
 from app.forecasting.snapshot import store_snapshot
 from app.models import Community, Plan, Region
@@ -70,9 +71,15 @@ def test_street_review_coverage_stars_journey(app, live_server, browser, shot, t
     value_before, total_before = _stars_row(office, live_server)
     assert value_before == f"{rules.fmt(rate)}%"
     assert total_before == before["current"]["total"]
-    step = office.get_by_test_id("community-step")
-    if step.count():  # the cheapest way names the communities when it raises this indicator
-        expect(step.first).to_contain_text("个智慧社区")
+    # The cheapest way to 4 stars raises 智慧社区覆盖率: the step names the communities it takes.
+    [step] = [s for s in before["gap_target"]["steps"] if s["number"] == "49"]
+    spec = next(i for i in load_standard("sd-city-2019")["indicators"] if i["number"] == "49")
+    condition = spec["cells"][step["to_level"] - 1]["condition"]
+    needed = rules.communities_needed(smart, total, condition["op"], condition["value"])
+    way = office.get_by_test_id("plan-target")
+    expect(way.get_by_test_id("community-step")).to_contain_text(
+        f"即再建成 {needed} 个智慧社区（现有 {smart} / {total} 个社区"
+    )
     shot(office, "community-02-stars-before")
 
     # The street account, on a phone: only its own communities; fills the last item with evidence.
