@@ -344,6 +344,9 @@ TABLE: dict[str, list[Case]] = {
             scopes=NONE,
         )
     ],
+    "/communities/import-template.xlsx": [
+        Case("/communities/import-template.xlsx", get=rule(perm="edit_communities"), scopes=NONE)
+    ],
     "/communities/<int:community_id>": [
         Case(
             "/communities/{community}",

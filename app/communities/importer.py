@@ -149,3 +149,22 @@ def apply(rows: list[dict], region_id: int, user) -> dict:
     if errors:
         raise ImportError_(errors)
     return counts
+
+
+def template_xlsx(rows: list[tuple[str, str, int]]) -> bytes:
+    """A workbook in the import's shape, filled with the region's communities (if any)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    ws.append(list(COLUMNS.values()))
+    for street, name, households in rows:
+        ws.append([street, name, households])
+        for cell in ws[ws.max_row][:2]:
+            cell.data_type = "s"  # never a formula
+    for col in "AB":
+        ws.column_dimensions[col].width = 24
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -589,3 +589,27 @@ def delete_evidence(evidence_id: int):
     uploads.discard([stored])
     flash(f"已删除佐证材料“{name}”。", "success")
     return redirect(url_for("communities.community", community_id=c.id) + f"#item-{item.number}")
+
+
+@bp.route("/communities/import-template.xlsx")
+@login_required
+def import_template():
+    """The import workbook with the region's communities as they are now."""
+    ensure(current_user, "edit_communities")
+    region = current_user.region
+    if region is None:
+        abort(404)
+    rows = [
+        (c.street.name, c.name, c.households)
+        for c in db.session.scalars(
+            select(Community)
+            .where(Community.region_id == region.id)
+            .order_by(Community.street_id, Community.name)
+        )
+    ]
+    return send_file(
+        io.BytesIO(importer.template_xlsx(rows)),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"{region.name}社区名单.xlsx",
+    )

@@ -295,6 +295,12 @@ def test_import_is_all_or_nothing_with_errors_by_sheet_row_column(app, client, w
     # a department that is not a street cannot take communities
     text = _import(client, _workbook([("甲市公安局", "警苑社区", 10)])).get_data(as_text=True)
     assert "第 2 行“街道/镇”列：“甲市公安局”是本区域的部门，不是街道 / 镇" in text
+    # the template holds the region's communities as they are, and imports back unchanged
+    template = client.get("/communities/import-template.xlsx")
+    assert template.status_code == 200
+    rows = list(load_workbook(io.BytesIO(template.data))["社区"].iter_rows(values_only=True))
+    assert rows[0] == ("街道/镇", "社区名称", "户数") and ("甲市西城街道", "西城和平社区", 300) in rows
+    assert _import(client, template.data).status_code == 302
     good = _workbook([("甲市南城街道", "南城一社区", 100), ("甲市西城街道", "西城和平社区", 320)])
     assert _import(client, good).status_code == 302
     with app.app_context():
