@@ -471,3 +471,12 @@ def test_street_takes_a_file_off_a_draft_item_only(app, client, world):
     # the submitted item's file stays
     url = f"/community-evidence/{world['community_evidence_a']}/delete"
     assert client.post(url, data={"csrf_token": token, "version": "1"}).status_code == 403
+
+
+def test_review_queue_lists_communities_waiting(app, client, world):
+    login(client, "office")
+    page = client.get("/review").get_data(as_text=True)
+    assert "待审核的智慧社区评估（1 项）" in page and "甲市东城街道幸福社区" in page
+    login(client, "other_office")  # region B's office sees B's community only
+    page = client.get("/review").get_data(as_text=True)
+    assert "乙县城关镇幸福社区" in page and "甲市东城街道幸福社区" not in page
