@@ -354,6 +354,9 @@ TABLE: dict[str, list[Case]] = {
             post=rule(**community, perm="assess_community", also=_assesses),
         )
     ],
+    "/communities/<int:community_id>/approve-all": [
+        Case("/communities/{community}/approve-all", post=rule(**community, perm="review"))
+    ],
     "/communities/<int:community_id>/edit": [
         Case(
             "/communities/{community}/edit",

@@ -120,6 +120,7 @@ def object_urls(w):
         ("POST", f"/communities/{w['community_a']}"),
         ("GET", f"/communities/{w['community_a']}/edit"),
         ("POST", f"/communities/{w['community_a']}/edit"),
+        ("POST", f"/communities/{w['community_a']}/approve-all"),
         ("POST", f"/community-items/{w['community_item_a']}/approve"),
         ("POST", f"/community-items/{w['community_item_a']}/return"),
         ("GET", f"/community-evidence/{w['community_evidence_a']}"),

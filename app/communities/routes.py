@@ -613,3 +613,51 @@ def import_template():
         as_attachment=True,
         download_name=f"{region.name}社区名单.xlsx",
     )
+
+
+@bp.route("/communities/<int:community_id>/approve-all", methods=["POST"])
+@login_required
+def approve_all(community_id: int):
+    """Approve every item of the community awaiting review, as the page showed them (the
+    posted `items` lists id:version of each): all or nothing."""
+    c = access.load_community(current_user, community_id)
+    ensure(current_user, "review")
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return render_error(400)
+    shown = {}
+    for part in (request.form.get("items") or "").split(","):
+        item_id, _, version = part.partition(":")
+        if parse_int(item_id) is None or parse_int(version) is None:
+            return render_error(400)
+        shown[int(item_id)] = int(version)
+    pending = {i.id: i for i in c.items if i.state == "submitted"}
+    if not shown or shown != {i.id: i.version for i in pending.values()}:
+        return render_error(409, STALE)
+    try:
+        for item in sorted(pending.values(), key=lambda i: i.position):
+            review.approve(item, current_user)
+        db.session.flush()
+        plans = coverage.record_coverage(c.region_id, current_user)
+        db.session.commit()
+    except review.TransitionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("communities.community", community_id=c.id))
+    except StaleDataError:
+        db.session.rollback()
+        return render_error(409, STALE)
+    except ValueError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("communities.community", community_id=c.id))
+    for plan_id in plans:
+        request_recompute(plan_id)
+    state = coverage.region_state(c.region_id)
+    flash(
+        f"已通过 {len(pending)} 项。{c.name}"
+        f"{'已认定为智慧社区' if state.is_smart(c.id) else '尚未达到智慧社区标准'}；"
+        f"{coverage.COVERAGE_NAME}：{state.smart}/{state.total} = {rules.fmt(state.rate or 0)}%",
+        "success",
+    )
+    return redirect(url_for("communities.community", community_id=c.id))

@@ -480,3 +480,30 @@ def test_review_queue_lists_communities_waiting(app, client, world):
     login(client, "other_office")  # region B's office sees B's community only
     page = client.get("/review").get_data(as_text=True)
     assert "乙县城关镇幸福社区" in page and "甲市东城街道幸福社区" not in page
+
+
+def test_approve_all_is_all_or_nothing_against_the_page_shown(app, client, world):
+    cid = world["community_a"]
+    login(client, "street")
+    token = csrf_from(client, f"/communities/{cid}")
+    assert client.post(f"/communities/{cid}", data=_form(token, GOOD, skip=("1",))).status_code == 302
+    login(client, "office")
+    page = client.get(f"/communities/{cid}").get_data(as_text=True)
+    shown = re.search(r'name="items" value="([^"]+)"', page).group(1)
+    assert len(shown.split(",")) == 25
+    token = csrf_from(client, f"/communities/{cid}")
+    # one item fewer than waiting: the page is stale, nothing is approved
+    partial = ",".join(shown.split(",")[:-1])
+    response = client.post(f"/communities/{cid}/approve-all", data={"csrf_token": token, "items": partial})
+    assert response.status_code == 409
+    with app.app_context():
+        assert (
+            db.session.scalar(select(func.count(CommunityItem.id)).where(CommunityItem.state == "approved"))
+            == 0
+        )
+    response = client.post(f"/communities/{cid}/approve-all", data={"csrf_token": token, "items": shown})
+    assert response.status_code == 302
+    with app.app_context():
+        assert coverage.region_state(world["region_a"]).smart == 1
+        value = db.session.scalars(select(IndicatorValue).order_by(IndicatorValue.id.desc())).first()
+        assert value.value_number == 50.0
