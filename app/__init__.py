@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
     from app.bulletins import bp as bulletins_bp
+    from app.communities import bp as communities_bp
     from app.dashboard import bp as dashboard_bp
     from app.indicators import bp as indicators_bp
     from app.mywork import bp as mywork_bp
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(packs_bp)
     app.register_blueprint(bulletins_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(communities_bp)
     from app import api
 
     api.init_app(app)  # /api/v1: flask-smorest blueprints, the document and its docs page

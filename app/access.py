@@ -5,7 +5,18 @@ from flask import abort
 from sqlalchemy import false, or_, select, true
 
 from app.extensions import db
-from app.models import Evidence, Indicator, IndicatorValue, Milestone, Notice, Plan, ProgressReport
+from app.models import (
+    Community,
+    CommunityEvidence,
+    CommunityItem,
+    Evidence,
+    Indicator,
+    IndicatorValue,
+    Milestone,
+    Notice,
+    Plan,
+    ProgressReport,
+)
 from app.models.indicator import indicator_department
 from app.models.plan import milestone_co_department
 from app.permissions import has_permission
@@ -138,3 +149,45 @@ def report_kind_for(user, milestone: Milestone) -> str | None:
     if user.department_id in {d.id for d in milestone.co_departments}:
         return "part"
     return None
+
+
+def community_filter(user):
+    """SQL condition selecting the communities `user` may see: a 街道 / 镇 office its own,
+    plan office and leading group their region's, province and admin all."""
+    if has_permission(user, "view_all"):
+        return true()
+    if user.region_id is None:
+        return false()
+    in_region = Community.region_id == user.region_id
+    if has_permission(user, "view_region"):
+        return in_region
+    if has_permission(user, "assess_community") and user.department_id is not None:
+        return in_region & (Community.street_id == user.department_id)
+    return false()
+
+
+def can_view_communities(user) -> bool:
+    return any(has_permission(user, p) for p in ("view_region", "view_all", "assess_community"))
+
+
+def load_community(user, community_id: int) -> Community:
+    return _one_or_404(select(Community).where(Community.id == community_id, community_filter(user)))
+
+
+def load_community_item(user, item_id: int) -> CommunityItem:
+    stmt = (
+        select(CommunityItem)
+        .join(Community, CommunityItem.community_id == Community.id)
+        .where(CommunityItem.id == item_id, community_filter(user))
+    )
+    return _one_or_404(stmt)
+
+
+def load_community_evidence(user, evidence_id: int) -> CommunityEvidence:
+    stmt = (
+        select(CommunityEvidence)
+        .join(CommunityItem, CommunityEvidence.item_id == CommunityItem.id)
+        .join(Community, CommunityItem.community_id == Community.id)
+        .where(CommunityEvidence.id == evidence_id, community_filter(user))
+    )
+    return _one_or_404(stmt)

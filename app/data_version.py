@@ -30,6 +30,9 @@ result or data_time):
 - Indicator: new, deleted, any change but its departments and timestamps (standard
   link, parts, targets, direct entries 标准直填).
 - IndicatorValue: only one that is or was approved (the values the forecast starts from).
+  An approval of a community item, a rule change or an import that moves the region's
+  智慧社区 count writes such a value (app.communities.coverage), so it counts; an approval
+  that leaves the count where it was cannot move the forecast and does not.
 - Department: its name (the forecast state names a milestone's department by it).
 - milestone_indicator rows written with Core (which indicators a milestone delivers).
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app import audit
+from app import audit, demo_communities
 from app.clock import utcnow
 from app.engines.standards import load_standard
 from app.extensions import db
@@ -49,6 +49,8 @@ ACCOUNTS = [
     ("zq-housing", "区住房和城乡建设局联络员", "department", "章丘区", "区住房和城乡建设局"),
     ("zq-police", "区公安分局联络员", "department", "章丘区", "区公安分局"),
     ("zq-leader", "章丘区智慧城市建设领导小组", "leading_group", "章丘区", None),
+    ("wh-street", "环翠楼街道办事处", "street", "威海市", "环翠楼街道"),
+    ("zq-street", "明水街道办事处", "street", "章丘区", "明水街道"),
     ("province", "省大数据局（只读）", "province", None, None),
     ("admin", "系统管理员", "admin", None, None),
 ]
@@ -64,6 +66,7 @@ def load_demo() -> list[tuple[str, str, str]]:
     from app.planio.loader import load_files
 
     load_files([PLANS_DIR / name for name in PLAN_FILES])
+    demo_communities.ensure_streets()  # the 街道 offices the street accounts belong to
     users = _accounts()
     if not is_demo_database():
         from app.admin.holidays import seed_holidays_2021
@@ -79,6 +82,7 @@ def load_demo() -> list[tuple[str, str, str]]:
             _direct_values(plan, users)
             _leaders(plan, users)
         _notices(users)
+        demo_communities.load(users)
         db.session.add(
             AuditEvent(action="demo.load", object_type="Plan", summary="载入演示进度（截至 2021年3月15日）")
         )

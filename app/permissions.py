@@ -18,8 +18,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "edit_plan",
             "issue_notice",
             "view_region",
+            "edit_communities",
         }
     ),
+    # A 街道 / 镇 office: assesses its own communities against the community standard.
+    "street": frozenset({"assess_community"}),
     "leading_group": frozenset({"issue_notice", "view_region"}),
     "admin": frozenset({"admin", "view_all"}),
     "province": frozenset({"view_all"}),

@@ -286,7 +286,7 @@ def build_matrix_world() -> World:
         plan_a=draft_a.milestone.plan_id,
         plan_b=plan_b.id,
     )
-    return w
+    return add_communities(w)
 
 
 def add_areas(k: int, start: int = 0) -> None:
@@ -438,3 +438,58 @@ def add_areas(k: int, start: int = 0) -> None:
     db.session.flush()
     db.session.add(Notification(user_id=extra.id, text="请处理", link="/my"))
     db.session.commit()
+
+
+def add_communities(w: World) -> World:
+    """A 街道 office with a user and one community in each region (甲市东城街道 / 乙县城关镇),
+    each community with a submitted item 1 carrying one evidence file."""
+    from flask import current_app  # noqa: F401  (an app context is required)
+
+    from app import uploads
+    from app.models import Community, CommunityEvidence, CommunityItem
+
+    for tag, region_key, street_name, username in (
+        ("a", "region_a", "甲市东城街道", "street"),
+        ("b", "region_b", "乙县城关镇", "other_street"),
+    ):
+        street = Department(region_id=w[region_key], name=street_name, kind="street")
+        db.session.add(street)
+        db.session.flush()
+        region = db.session.get(Region, w[region_key])
+        user = _user(username, "street", region, street)
+        c = Community(region_id=region.id, street_id=street.id, name=f"{street_name}幸福社区", households=200)
+        item = CommunityItem(
+            community=c,
+            number="1",
+            position=0,
+            met=True,
+            numbers={"fiber_households": 200},
+            state="submitted",
+        )
+        db.session.add_all([c, item])
+        db.session.flush()
+        item.author_id = user.id
+        stored = f"community-evidence-{tag}-{c.id}".ljust(40, "0")
+        (uploads.storage_dir() / stored).write_bytes(b"%PDF-1.4 test")
+        ev = CommunityEvidence(
+            item_id=item.id,
+            uploaded_by_id=user.id,
+            original_name="光纤.pdf",
+            stored_name=stored,
+            sha256="0" * 64,
+            size=13,
+            content_type="application/pdf",
+        )
+        db.session.add(ev)
+        db.session.flush()
+        w.ids.update(
+            {
+                f"street_dept_{tag}": street.id,
+                username: user.id,
+                f"community_{tag}": c.id,
+                f"community_item_{tag}": item.id,
+                f"community_evidence_{tag}": ev.id,
+            }
+        )
+    db.session.commit()
+    return w

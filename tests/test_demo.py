@@ -31,7 +31,7 @@ def test_demo_load_twice_and_what_it_shows(app, client):
         assert states.count("submitted") >= 3
         assert first["IndicatorValue"] > 0
         roles = set(db.session.scalars(select(User.role)))
-        assert roles == {"plan_office", "department", "leading_group", "province", "admin"}
+        assert roles == {"plan_office", "department", "leading_group", "province", "admin", "street"}
         _compound_values_are_per_part()
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     with app.app_context():

@@ -18,7 +18,7 @@ from app.models import (
     User,
 )
 from tests.conftest import csrf_from, login
-from tests.factories import build_world
+from tests.factories import add_communities, build_world
 from tests.test_functional import PDF
 
 
@@ -80,7 +80,7 @@ def world(app):
             api_token=api_token_row.id,
             bulletin=_bulletin(r.milestone.plan_id),
         )
-        return w
+        return add_communities(w)
 
 
 def _bulletin(plan_id):
@@ -131,6 +131,16 @@ def object_urls(w):
         ("POST", f"/indicator-values/{w['indicator_value']}/return"),
         # One's own API tokens only: another user's token id answers 404.
         ("POST", f"/settings/api-tokens/{w['api_token']}/revoke"),
+        # Region A's community: its 街道 office, A's plan office and leading group only.
+        ("GET", f"/communities/{w['community_a']}"),
+        ("POST", f"/communities/{w['community_a']}"),
+        ("GET", f"/communities/{w['community_a']}/edit"),
+        ("POST", f"/communities/{w['community_a']}/edit"),
+        ("POST", f"/communities/{w['community_a']}/approve-all"),
+        ("POST", f"/community-items/{w['community_item_a']}/approve"),
+        ("POST", f"/community-items/{w['community_item_a']}/return"),
+        ("GET", f"/community-evidence/{w['community_evidence_a']}"),
+        ("POST", f"/community-evidence/{w['community_evidence_a']}/delete"),
     ]
 
 

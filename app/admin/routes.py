@@ -120,12 +120,16 @@ def _check_user(form: UserForm) -> str | None:
     role, region_id, dept_id = form.role.data, form.region_id.data, form.department_id.data
     if role in ("department", "plan_office") and not dept_id:
         return "责任部门和统筹部门的用户必须选择所属部门。"
-    if role in ("department", "plan_office", "leading_group") and not region_id:
+    if role in ("department", "plan_office", "leading_group", "street") and not region_id:
         return "该角色必须选择所属区域。"
+    if role == "street" and not dept_id:
+        return "街道 / 镇的用户必须选择所属街道 / 镇（类型为“街道 / 镇”的部门）。"
     if dept_id:
         dept = db.session.get(Department, dept_id)
         if dept.region_id != region_id:
             return f"部门“{dept.name}”不属于所选区域。"
+        if role == "street" and dept.kind != "street":
+            return f"街道 / 镇的用户只能属于类型为“街道 / 镇”的部门，“{dept.name}”不是。"
     return None
 
 

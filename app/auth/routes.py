@@ -45,6 +45,8 @@ def home_for(user) -> str:
         return url_for("dashboard.province_view")
     if user.role in ("leading_group", "plan_office"):
         return url_for("dashboard.home")
+    if user.role == "street":  # a 街道 / 镇 office: its communities' assessments
+        return url_for("communities.index")
     return url_for("mywork.index")
 
 

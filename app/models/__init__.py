@@ -3,6 +3,7 @@
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.bulletin import Bulletin
+from app.models.community import Community, CommunityEvidence, CommunityItem, CommunityRule
 from app.models.forecast import ForecastRun, PlanStatusCount
 from app.models.indicator import Indicator, IndicatorValue
 from app.models.notice import Notice, NoticeRound, Notification
@@ -29,6 +30,10 @@ __all__ = [
     "ReminderPolicy",
     "AuditEvent",
     "Bulletin",
+    "Community",
+    "CommunityEvidence",
+    "CommunityItem",
+    "CommunityRule",
     "Department",
     "Dependency",
     "Evidence",

@@ -20,6 +20,7 @@ DEPARTMENT_KINDS = {
     "judicial": "司法机关",
     "public_institution": "事业单位",
     "enterprise": "企业",
+    "street": "街道 / 镇",
     "other": "其他",
 }
 ROLES = {
@@ -28,6 +29,7 @@ ROLES = {
     "leading_group": "领导小组",
     "admin": "管理员",
     "province": "省级（只读）",
+    "street": "街道 / 镇",
 }
 
 

@@ -2,7 +2,7 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,7 +33,23 @@ def queue():
         .options(selectinload(ProgressReport.milestone), selectinload(ProgressReport.department))
         .order_by(ProgressReport.submitted_at)
     ).all()
-    return render_template("review/queue.html", reports=reports, values=_pending_values())
+    return render_template(
+        "review/queue.html", reports=reports, values=_pending_values(), communities=_pending_communities()
+    )
+
+
+def _pending_communities() -> list[dict]:
+    """Communities with items awaiting review, the oldest submission first."""
+    from app.models import Community, CommunityItem
+
+    rows = db.session.execute(
+        select(Community, func.count(CommunityItem.id), func.min(CommunityItem.submitted_at))
+        .join(CommunityItem, CommunityItem.community_id == Community.id)
+        .where(CommunityItem.state == "submitted", access.community_filter(current_user))
+        .group_by(Community.id)
+        .order_by(func.min(CommunityItem.submitted_at), Community.id)
+    ).all()
+    return [{"community": c, "items": n, "since": since} for c, n, since in rows]
 
 
 def _pending_values() -> list[dict]:

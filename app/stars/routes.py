@@ -12,6 +12,7 @@ from rq.job import JobStatus
 from werkzeug.datastructures import MultiDict
 
 from app import access, audit, clock
+from app.communities.coverage import community_steps
 from app.dates import cn_date, cn_datetime
 from app.engines.standards import load_standard
 from app.errors import render_error
@@ -93,6 +94,8 @@ def _context(plan, run, std, posted=None, errors=None) -> dict:
     info = present.milestone_info(result)
     target_way = present.way(result, result.get("gap_target"), std, info)
     next_way = present.way(result, result.get("gap"), std, info)
+    for way in (target_way, next_way):
+        community_steps(way, plan, std)
     context.update(
         result=result,
         fc=result["forecast"],
