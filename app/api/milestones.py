@@ -1,5 +1,5 @@
 """Milestones (with their 三色) and progress reports: reading, and reporting with evidence
-through the page's code path (app.mywork.routes.save_report, the review state machine)."""
+through the page's code path (app.mywork.reports, the review state machine)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from flask import abort, request
 from flask.views import MethodView
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import access, clock
@@ -20,7 +19,7 @@ from app.api.paging import PageArgs, page_of, page_schema, paginate
 from app.extensions import db
 from app.models import Milestone, Plan, ProgressReport
 from app.models.plan import MILESTONE_STATUSES
-from app.mywork.routes import pending_report, save_report
+from app.mywork.reports import STALE_REPORT, PendingReport, create_report, save_report
 from app.status.plan_status import milestone_statuses
 
 bp = blueprint("milestones", "里程碑（含三色）与进展汇报")
@@ -160,26 +159,12 @@ def submit_report(data, milestone_id: int):
     stale = precondition_failed(m)
     if stale is not None:
         return stale
-    pending = pending_report(m.id, current_user.department_id)
-    if pending is not None:
-        return _pending_conflict(pending)
-    report = ProgressReport(
-        milestone=m,
-        department_id=current_user.department_id,
-        author_id=current_user.id,
-        kind=kind,
-        state="draft",
-    )
-    db.session.add(report)
     try:
-        error = _save(report, data, is_new=True)
-    except IntegrityError:
-        pending = pending_report(m.id, current_user.department_id)
-        if pending is None:
-            raise
-        return _pending_conflict(pending)
+        report, error = create_report(current_user, m, kind, **_fields(data))
+    except PendingReport as exc:
+        return _pending_conflict(exc.report)
     if error is not None:
-        return error
+        return _error(error)
     return with_etag(_json(schemas.ReportSchema().dump(report), 201), report)
 
 
@@ -191,21 +176,19 @@ def _pending_conflict(pending: ProgressReport):
     )
 
 
-def _save(report: ProgressReport, data: dict, is_new: bool):
-    error = save_report(
-        current_user,
-        report,
-        percent=data["percent"],
-        claimed_status=data["claimed_status"],
-        text=data["text"],
-        files=request.files.getlist("files"),
-        submit=data["action"] == "submit",
-        is_new=is_new,
-    )
-    if error is None:
-        return None
+def _fields(data: dict) -> dict:
+    return {
+        "percent": data["percent"],
+        "claimed_status": data["claimed_status"],
+        "text": data["text"],
+        "files": request.files.getlist("files"),
+        "submit": data["action"] == "submit",
+    }
+
+
+def _error(error: str):
     db.session.rollback()
-    return error_response(409 if "修改" in error and "刷新" in error else 422, error)
+    return error_response(409 if error == STALE_REPORT else 422, error)
 
 
 @bp.route("/reports/<int:report_id>")
@@ -234,7 +217,7 @@ def update_report(data, report_id: int):
         return stale
     if r.state not in ("draft", "returned"):
         return error_response(409, f"该汇报当前为“{r.state_label}”，不能修改。")
-    error = _save(r, data, is_new=False)
+    error = save_report(current_user, r, is_new=False, **_fields(data))
     if error is not None:
-        return error
+        return _error(error)
     return with_etag(_json(schemas.ReportSchema().dump(r)), r)

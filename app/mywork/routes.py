@@ -3,7 +3,6 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,14 +22,13 @@ from app.models import (
     ProgressReport,
     User,
 )
-from app.models.report import PENDING_STATES
 from app.mywork import bp
 from app.mywork.forms import EvidenceRemoveForm, ReportForm
 from app.mywork.notices import department_notices
+from app.mywork.reports import PendingReport, create_report, pending_report, save_report
 from app.params import MAX_PAGE, int_arg
 from app.permissions import ensure
 from app.status.plan_status import milestone_statuses
-from workflows import review
 
 NOTIFICATIONS_PER_PAGE = 50
 
@@ -108,68 +106,14 @@ def _indicator_plans() -> list[tuple[Plan, int]]:
     return [(plan, count) for plan, count in rows]
 
 
-def _save_report(report: ProgressReport, form: ReportForm, is_new: bool):
-    """Fill, attach files and (optionally) submit; all or nothing."""
-    return save_report(
-        current_user,
-        report,
-        percent=form.percent.data,
-        claimed_status=form.claimed_status.data,
-        text=form.text.data,
-        files=form.files.data,
-        submit=form.action.data != "draft",
-        is_new=is_new,
-    )
-
-
-def save_report(user, report: ProgressReport, *, percent, claimed_status, text, files, submit, is_new):
-    """The one way a report is filled, given its files and saved or submitted (the pages and
-    the API): all or nothing. Returns a Chinese error, or None; re-raises IntegrityError."""
-    report.percent = percent
-    report.claimed_status = claimed_status
-    report.text = text.strip()
-    written: list[str] = []
-    try:
-        review.validate_claim(report.percent, report.claimed_status)
-        db.session.flush()  # the report needs its id and milestone before evidence joins it
-        uploads.attach_evidence(user, files, written, milestone=report.milestone, report=report)
-        if is_new:
-            audit.record(user, "report.create", report, f"起草{report.kind_label}")
-        if not submit:
-            audit.record(user, "report.save", report, "保存汇报草稿")
-        else:
-            review.submit(report, user)
-        db.session.commit()
-    except (review.TransitionError, uploads.UploadError) as exc:
-        db.session.rollback()
-        uploads.discard(written)
-        return str(exc)
-    except StaleDataError:
-        db.session.rollback()
-        uploads.discard(written)
-        return STALE_REPORT
-    except IntegrityError:  # another request stored this department's pending report first
-        db.session.rollback()
-        uploads.discard(written)
-        raise
-    return None
-
-
-STALE_REPORT = "该汇报已被他人修改，请刷新页面后重试。"
-
-
-def pending_report(milestone_id: int, department_id: int) -> ProgressReport | None:
-    return _pending_report(milestone_id, department_id)
-
-
-def _pending_report(milestone_id: int, department_id: int) -> ProgressReport | None:
-    return db.session.scalar(
-        select(ProgressReport).where(
-            ProgressReport.milestone_id == milestone_id,
-            ProgressReport.department_id == department_id,
-            ProgressReport.state.in_(PENDING_STATES),
-        )
-    )
+def _report_fields(form: ReportForm) -> dict:
+    return {
+        "percent": form.percent.data,
+        "claimed_status": form.claimed_status.data,
+        "text": form.text.data,
+        "files": form.files.data,
+        "submit": form.action.data != "draft",
+    }
 
 
 def _to_pending(pending: ProgressReport):
@@ -185,7 +129,7 @@ def new_report(milestone_id: int):
     kind = access.report_kind_for(current_user, milestone)
     if kind is None:
         abort(403)
-    pending = _pending_report(milestone.id, current_user.department_id)
+    pending = pending_report(milestone.id, current_user.department_id)
     if pending is not None:
         return _to_pending(pending)
     form = ReportForm()
@@ -193,22 +137,10 @@ def new_report(milestone_id: int):
         form.percent.data = milestone.percent
         form.claimed_status.data = "in_progress" if milestone.status != "done" else "done"
     if form.validate_on_submit():
-        report = ProgressReport(
-            milestone=milestone,
-            department_id=current_user.department_id,
-            author_id=current_user.id,
-            kind=kind,
-            state="draft",
-        )
-        db.session.add(report)
         try:
-            error = _save_report(report, form, is_new=True)
-        except IntegrityError:
-            # The unique index on pending reports: a parallel request got there first.
-            pending = _pending_report(milestone.id, current_user.department_id)
-            if pending is None:
-                raise
-            return _to_pending(pending)
+            report, error = create_report(current_user, milestone, kind, **_report_fields(form))
+        except PendingReport as exc:  # a parallel request stored this department's report first
+            return _to_pending(exc.report)
         if error is None:
             flash(
                 "汇报已提交，等待统筹部门审核。" if report.state == "submitted" else "草稿已保存。", "success"
@@ -235,7 +167,7 @@ def edit_report(report_id: int):
         if is_stale(form.version, report):
             db.session.rollback()
             return render_error(409, "该汇报已在其他窗口或被他人修改，您的修改未保存。请刷新页面后重试。")
-        error = _save_report(report, form, is_new=False)
+        error = save_report(current_user, report, is_new=False, **_report_fields(form))
         if error is None:
             flash("汇报已重新提交。" if report.state == "submitted" else "草稿已保存。", "success")
             return redirect(url_for("plans.milestone", milestone_id=report.milestone_id))
