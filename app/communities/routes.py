@@ -345,10 +345,38 @@ def _reviewable(item_id: int) -> CommunityItem:
     return item
 
 
-def _after_review(item: CommunityItem) -> list[int]:
-    """Coverage after an approval: written for the plans where it moved (no commit)."""
-    plans = coverage.record_coverage(item.community.region_id, current_user)
-    return plans
+def _approve(c: Community, items: list[CommunityItem], done: str, anchor: str = ""):
+    """Approve the items (all or nothing), write the coverage where it moved, queue those
+    plans' recompute and say where the community and the region now stand."""
+    back = url_for("communities.community", community_id=c.id)
+    try:
+        for item in items:
+            review.approve(item, current_user)
+        db.session.flush()
+        plans = coverage.record_coverage(c.region_id, current_user)
+        db.session.commit()
+    except review.TransitionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(back + anchor)
+    except StaleDataError:
+        db.session.rollback()
+        return render_error(409, STALE)
+    except ValueError as exc:  # a coverage link with the wrong unit
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(back)
+    for plan_id in plans:
+        request_recompute(plan_id)
+    state = coverage.region_state(c.region_id)
+    flash(
+        f"{done}{c.name}"
+        f"{'已认定为智慧社区' if state.is_smart(c.id) else '尚未达到智慧社区标准'}；"
+        f"{coverage.COVERAGE_NAME}：{state.smart}/{state.total} = {rules.fmt(state.rate or 0)}%"
+        + ("，星级测算将随之更新。" if plans else "。"),
+        "success",
+    )
+    return redirect(back + anchor)
 
 
 @bp.route("/community-items/<int:item_id>/approve", methods=["POST"])
@@ -360,34 +388,8 @@ def approve_item(item_id: int):
         return render_error(400)
     if is_stale(form.version, item):
         return render_error(409, STALE)
-    c = item.community
-    try:
-        review.approve(item, current_user)
-        db.session.flush()
-        plans = _after_review(item)
-        db.session.commit()
-    except review.TransitionError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("communities.community", community_id=c.id) + f"#item-{item.number}")
-    except StaleDataError:
-        db.session.rollback()
-        return render_error(409, STALE)
-    except ValueError as exc:  # a coverage link with the wrong unit
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("communities.community", community_id=c.id))
-    for plan_id in plans:
-        request_recompute(plan_id)
-    state = coverage.region_state(c.region_id)
-    flash(
-        f"已通过第 {item.number} 项。{c.name}"
-        f"{'已认定为智慧社区' if state.is_smart(c.id) else '尚未达到智慧社区标准'}；"
-        f"{coverage.COVERAGE_NAME}：{state.smart}/{state.total} = {rules.fmt(state.rate or 0)}%"
-        + ("，星级测算将随之更新。" if plans else "。"),
-        "success",
-    )
-    return redirect(url_for("communities.community", community_id=c.id) + f"#item-{item.number}")
+    anchor = f"#item-{item.number}"
+    return _approve(item.community, [item], f"已通过第 {item.number} 项。", anchor)
 
 
 @bp.route("/community-items/<int:item_id>/return", methods=["POST"])
@@ -634,30 +636,5 @@ def approve_all(community_id: int):
     pending = {i.id: i for i in c.items if i.state == "submitted"}
     if not shown or shown != {i.id: i.version for i in pending.values()}:
         return render_error(409, STALE)
-    try:
-        for item in sorted(pending.values(), key=lambda i: i.position):
-            review.approve(item, current_user)
-        db.session.flush()
-        plans = coverage.record_coverage(c.region_id, current_user)
-        db.session.commit()
-    except review.TransitionError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("communities.community", community_id=c.id))
-    except StaleDataError:
-        db.session.rollback()
-        return render_error(409, STALE)
-    except ValueError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("communities.community", community_id=c.id))
-    for plan_id in plans:
-        request_recompute(plan_id)
-    state = coverage.region_state(c.region_id)
-    flash(
-        f"已通过 {len(pending)} 项。{c.name}"
-        f"{'已认定为智慧社区' if state.is_smart(c.id) else '尚未达到智慧社区标准'}；"
-        f"{coverage.COVERAGE_NAME}：{state.smart}/{state.total} = {rules.fmt(state.rate or 0)}%",
-        "success",
-    )
-    return redirect(url_for("communities.community", community_id=c.id))
+    items = sorted(pending.values(), key=lambda i: i.position)
+    return _approve(c, items, f"已通过 {len(items)} 项。")

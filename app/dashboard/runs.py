@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ForecastRun
+from app.models.forecast import median_stars_of as median_stars  # one rule for pages and stored columns
 from app.stars.present import prob, signed
 
 
@@ -24,16 +25,6 @@ def run_known_on(plan_id: int, day: date) -> ForecastRun | None:
         .order_by(ForecastRun.as_of.desc(), ForecastRun.computed_at.desc(), ForecastRun.id.desc())
         .limit(1)
     )
-
-
-def median_stars(probabilities: list[float]) -> int:
-    """The star level the forecast reaches in at least half of the samples."""
-    below = 0.0
-    for stars in range(len(probabilities) - 1, -1, -1):
-        below += probabilities[stars]
-        if below >= 0.5 - 1e-9:
-            return stars
-    return 0
 
 
 @dataclass(frozen=True)
