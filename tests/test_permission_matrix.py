@@ -17,6 +17,7 @@ A route missing from TABLE fails test_every_route_is_in_the_table, whatever its 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -732,6 +733,16 @@ def test_permission_matrix(app, world, username):
             good = status in r.expected
         if not good:
             wrong.append(f"{r.method} {r.url} [{r.path}]: got {status}, expected {sorted(r.expected)}")
+        elif (
+            status == 200
+            and response.mimetype == "text/html"
+            and "<html" in (body := response.get_data(as_text=True))
+        ):
+            # Every page a user opens has a plain-text title (a template that lost an
+            # {% endblock %} puts a whole section into <title>); fragments have none.
+            title = re.search(r"<title>(.*?)</title>", body, re.S)
+            if title is None or "<" in title.group(1) or "\n" in title.group(1).strip():
+                wrong.append(f"{r.method} {r.url} [{r.path}]: no plain <title>")
     assert not wrong, f"{username}: {len(wrong)} of {len(reqs)} requests answered wrongly:\n" + "\n".join(
         wrong
     )
