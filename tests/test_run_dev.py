@@ -209,7 +209,8 @@ def test_run_dev_restarts_a_killed_worker_and_the_web_keeps_answering(tmp_path):
 
     try:
         url = f"http://127.0.0.1:{port}/login"
-        wait_for(lambda: answers(url), timeout=30, what="the web to answer")
+        # generous: the web imports the whole app (and the API document) on a machine CI may share
+        wait_for(lambda: answers(url), timeout=90, what="the web to answer")
         first = wait_for(worker_pids, timeout=10, what="a worker")[0]
         wait_for(
             lambda: any("Listening on" in line or "*** Listening" in line for line in lines), 20, "worker up"
