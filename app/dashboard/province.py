@@ -27,6 +27,7 @@ from app.engines.standards import available_codes, load_standard
 from app.extensions import db
 from app.listing import like_escape
 from app.models import ForecastRun, Plan, PlanStatusCount, Region
+from app.models.forecast import HEADLINE_COLUMNS
 from app.stars.present import prob
 from app.status import stored_counts
 
@@ -194,19 +195,7 @@ def _search(q: str):
 def _run_columns(run, prefix: str) -> list:
     return [
         run.id.label(f"{prefix}_id"),
-        *(
-            getattr(run, c).label(f"{prefix}_{c}")
-            for c in (
-                "score",
-                "stars",
-                "p_target",
-                "p50",
-                "median_stars",
-                "target_stars",
-                "headline_as_of",
-                "headline_target_date",
-            )
-        ),
+        *(getattr(run, c).label(f"{prefix}_{c}") for c in HEADLINE_COLUMNS),
     ]
 
 
