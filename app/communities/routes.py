@@ -100,13 +100,18 @@ def _rule_defaults(region_id: int) -> dict:
     return {"required_items": rule.required_items, "note": rule.note or "", "version": str(rule.version)}
 
 
+def _office_region() -> Region:
+    """The plan office's own region, whose communities it edits (none: 404)."""
+    ensure(current_user, "edit_communities")
+    if current_user.region is None:
+        abort(404)
+    return current_user.region
+
+
 @bp.route("/communities/rule", methods=["POST"])
 @login_required
 def edit_rule():
-    ensure(current_user, "edit_communities")
-    region = current_user.region
-    if region is None:
-        abort(404)
+    region = _office_region()
     form = RuleForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -449,10 +454,7 @@ FIELDS = ["name", "street_id", "households"]
 @bp.route("/communities/new", methods=["GET", "POST"])
 @login_required
 def new_community():
-    ensure(current_user, "edit_communities")
-    region = current_user.region
-    if region is None:
-        abort(404)
+    region = _office_region()
     form = _community_form(region.id)
     if request.method == "POST" and form.validate_on_submit():
         c = Community(
@@ -513,10 +515,7 @@ def edit_community(community_id: int):
 @bp.route("/communities/import", methods=["GET", "POST"])
 @login_required
 def import_workbook():
-    ensure(current_user, "edit_communities")
-    region = current_user.region
-    if region is None:
-        abort(404)
+    region = _office_region()
     form = ImportForm()
     errors: list[str] = []
     if request.method == "POST":
@@ -597,10 +596,7 @@ def delete_evidence(evidence_id: int):
 @login_required
 def import_template():
     """The import workbook with the region's communities as they are now."""
-    ensure(current_user, "edit_communities")
-    region = current_user.region
-    if region is None:
-        abort(404)
+    region = _office_region()
     rows = [
         (c.street.name, c.name, c.households)
         for c in db.session.scalars(
