@@ -299,6 +299,8 @@ def add_areas(k: int, start: int = 0) -> None:
 
     from app.models import (
         AuditEvent,
+        Community,
+        CommunityItem,
         ForecastRun,
         IndicatorValue,
         Notice,
@@ -432,6 +434,19 @@ def add_areas(k: int, start: int = 0) -> None:
                 data_key=f"k{i}",
                 result={},
             )
+        )
+        # A 街道 with a community whose first item waits for review.
+        street = Department(region_id=region.id, name=f"扩展{i}区城关街道", kind="street")
+        db.session.add(street)
+        db.session.flush()
+        community = Community(
+            region_id=region.id, street_id=street.id, name=f"扩展{i}区幸福社区", households=100
+        )
+        db.session.add_all(
+            [
+                community,
+                CommunityItem(community=community, number="1", position=0, met=True, state="submitted"),
+            ]
         )
     police = db.session.scalar(db.select(Department).where(Department.name == "甲市公安局"))
     extra = _user(f"police-extra-{start}", "department", police.region, police)
