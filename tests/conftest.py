@@ -9,7 +9,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from app import create_app
+from app import create_app, section_cache
 from app.extensions import db
 
 TEST_AS_OF = date(2021, 3, 15)
@@ -80,6 +80,8 @@ def clean_db(request):
         redis.flushdb()
     with app.app_context():
         empty_tables()
+    # Rendered sections are keyed by row ids and counts, which the next test's rows repeat.
+    section_cache.clear()
 
 
 def empty_tables() -> None:

@@ -13,7 +13,7 @@ from flask import abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app import access, clock
+from app import access, clock, section_cache
 from app.dashboard import bp, counts, exceptions, province
 from app.dashboard.export import province_xlsx
 from app.dashboard.pending import review_counts
@@ -25,6 +25,7 @@ from app.listing import search_text
 from app.models import Plan
 from app.params import MAX_PAGE, int_arg
 from app.permissions import has_permission, require
+from app.plans.tree_data import plan_fingerprint
 from app.stars.present import prob, star_text
 from app.status import plan_status
 
@@ -70,25 +71,47 @@ NODE_GRID_MAX = 150  # nodes; past this the count grid stops at the second level
 def plan(code: str):
     plan = access.load_viewable_plan(current_user, code)
     today = clock.today()
-    ps = plan_status(plan, today)
-    now = headline(ps.run)
+    can_act = has_permission(current_user, "issue_notice")
     week_day = today - timedelta(days=WEEK_DAYS)
-    red_rows, yellow_rows = ps.red_list(), ps.select(rules.YELLOW)
+    week_run = run_known_on(plan.id, week_day)
+
+    def render() -> str:
+        ps = plan_status(plan, today)
+        now = headline(ps.run)
+        red_rows, yellow_rows = ps.red_list(), ps.select(rules.YELLOW)
+        return render_template(
+            "dashboard/_plan_body.html",
+            plan=plan,
+            ps=ps,
+            now=now,
+            week=change(now, headline(week_run)),
+            week_day=week_day,
+            red=exceptions.shape(red_rows[:DASH_ITEMS]),
+            red_total=len(red_rows),
+            yellow=exceptions.shape(yellow_rows[:DASH_ITEMS]),
+            yellow_total=len(yellow_rows),
+            node_rows=counts.node_rows(ps, max_depth=None if len(ps.nodes) <= NODE_GRID_MAX else 1),
+            nodes_cut=len(ps.nodes) > NODE_GRID_MAX,
+            department_rows=counts.department_rows(ps),
+            can_act=can_act,
+        )
+
+    # Everything the body shows is the plan's rows (its fingerprint, with the date), the plan
+    # row itself, the run a week back it compares with (which run that is depends on the
+    # runs' dates, not only on which runs exist) and whether the viewer may act.
+    key = (
+        "dashboard",
+        *plan_fingerprint(plan.id, today),
+        plan.updated_at,
+        week_run.id if week_run is not None else None,
+        can_act,
+        DASH_ITEMS,
+        NODE_GRID_MAX,
+    )
     return render_template(
         "dashboard/plan.html",
         plan=plan,
-        ps=ps,
-        now=now,
-        week=change(now, headline(run_known_on(plan.id, week_day))),
-        week_day=week_day,
-        red=exceptions.shape(red_rows[:DASH_ITEMS]),
-        red_total=len(red_rows),
-        yellow=exceptions.shape(yellow_rows[:DASH_ITEMS]),
-        yellow_total=len(yellow_rows),
-        node_rows=counts.node_rows(ps, max_depth=None if len(ps.nodes) <= NODE_GRID_MAX else 1),
-        nodes_cut=len(ps.nodes) > NODE_GRID_MAX,
-        department_rows=counts.department_rows(ps),
-        can_act=has_permission(current_user, "issue_notice"),
+        body=section_cache.section(key, render),
         pending=review_counts(current_user) if has_permission(current_user, "review") else None,
     )
 

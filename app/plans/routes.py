@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from app import access, audit, clock
+from app import access, audit, clock, section_cache
 from app.engines.schedule import is_overdue
 from app.extensions import db
 from app.listing import matching, paged, search_text
@@ -24,7 +24,7 @@ from app.models import (
 from app.params import MAX_PAGE, int_arg
 from app.permissions import ensure, has_permission
 from app.planio.excel import plan_to_xlsx
-from app.plans import bp, tree_cache
+from app.plans import bp
 from app.plans.dependencies import DependencyRefused, add_dependency, remove_dependency
 from app.plans.forms import NoticeForm
 from app.plans.graph_data import milestone_neighbourhood
@@ -167,7 +167,7 @@ def plan(code: str):
 
     key = (*summary.key, "all" if open_all else focus, page)
     return render_template(
-        "plans/plan.html", plan=plan, summary=summary, tree_section=tree_cache.section(key, render)
+        "plans/plan.html", plan=plan, summary=summary, tree_section=section_cache.section(key, render)
     )
 
 

@@ -96,7 +96,7 @@ def _read_fingerprint(plan_id: int, today: date) -> tuple:
             agg(Notice, ms, awaiting, join=Notice.milestone_id == Milestone.id, changed=False),
             agg(ReminderPolicy, ReminderPolicy.plan_id == plan_id),
             agg(ForecastRun, ForecastRun.plan_id == plan_id, changed=False),
-            # What the rendered tree also shows (app/plans/tree_cache.py): department names
+            # What the rendered tree also shows (app/section_cache.py): department names
             # of the plan's region, and which departments each node names, in order.
             agg(
                 Department,

@@ -15,9 +15,10 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, func, select
 
+from app import section_cache
 from app.extensions import db
 from app.models import Region
-from app.plans import graph_data, tree_cache, tree_data
+from app.plans import graph_data, tree_data
 from tests.conftest import login
 from tests.factories import add_areas, build_matrix_world
 
@@ -114,7 +115,7 @@ def measure(app, world) -> dict[tuple[str, str], tuple[int, list[str]]]:
             # Cold: a page's per-process caches (plan tree, graph) are emptied first, so the
             # count is what a worker pays after the plan changed, whichever run comes first.
             graph_data._CACHE.clear()
-            tree_cache.clear()
+            section_cache.clear()
             tree_data._CACHE.clear()
             headers = {"Authorization": f"Bearer {tokens[user]}"} if path.startswith("/api/") else {}
             with counting(engine) as statements:

@@ -1,0 +1,51 @@
+"""Rendered page sections kept per process while what they show stays the same.
+
+A key names everything a section shows: for the plan tree and the 驾驶舱 the plan's
+fingerprint (app.plans.tree_data.plan_fingerprint: a count, newest id and newest update of
+every table they read, and the date), the plan row's own update time, and the page's
+variant (opened node, page, whether the viewer may act). A section holds no form and no
+per-user text, so one rendering serves every viewer until a row changes: rendering a plan's
+nested nodes, milestones and 三色 lists was most of these pages' time, not the database.
+
+Bounded by bytes (a big plan's section is ~200 KB), oldest out first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from markupsafe import Markup
+
+MAX_BYTES = 32 * 1024 * 1024  # per process
+_CACHE: OrderedDict[tuple, Markup] = OrderedDict()
+_LOCK = threading.Lock()
+_size = 0
+
+
+def section(key: tuple, render: Callable[[], str]) -> Markup:
+    """The rendered section for key, rendering it (outside the lock) when absent."""
+    global _size
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    html = Markup(render())
+    with _LOCK:
+        old = _CACHE.pop(key, None)
+        _size -= len(old) if old is not None else 0
+        _CACHE[key] = html
+        _size += len(html)
+        while _size > MAX_BYTES and len(_CACHE) > 1:
+            _, dropped = _CACHE.popitem(last=False)
+            _size -= len(dropped)
+    return html
+
+
+def clear() -> None:
+    global _size
+    with _LOCK:
+        _CACHE.clear()
+        _size = 0
