@@ -138,3 +138,13 @@ def test_the_dashboard_body_is_the_same_for_every_viewer_who_may_act(app, client
     login(other, "office")
     assert dashboard(other) == as_leader  # both may issue 督办
     assert "<form" not in as_leader
+
+
+def test_a_viewer_who_may_not_act_gets_no_act_links_and_leaves_them_to_those_who_may(app, client):
+    with app.app_context():
+        build_world()
+    login(client, "province")  # reads every plan, issues no 督办
+    assert 'data-testid="act"' not in dashboard(client)
+    leader = app.test_client()
+    login(leader, "leader")
+    assert 'data-testid="act"' in dashboard(leader)
