@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import audit, clock
 from app.engines import community as rules
@@ -74,6 +74,32 @@ def region_state(region_id: int, community_filter=None) -> RegionState:
     return state
 
 
+@dataclass
+class RegionCounts:
+    """How many of the region's communities are 智慧社区, without loading them: what the
+    coverage figure and the 星级测算 gap step need (the matrix needs region_state)."""
+
+    required: int
+    smart: int
+    total: int
+
+    @property
+    def rate(self) -> float | None:
+        return rules.coverage(self.smart, self.total)
+
+
+def region_counts(region_id: int) -> RegionCounts:
+    required = required_items(region_id)
+    total = db.session.scalar(select(func.count(Community.id)).where(Community.region_id == region_id))
+    met = db.session.scalars(
+        select(func.count(CommunityItem.id))
+        .join(Community, Community.id == CommunityItem.community_id)
+        .where(Community.region_id == region_id, CommunityItem.state == "approved", CommunityItem.met)
+        .group_by(CommunityItem.community_id)
+    )
+    return RegionCounts(required, sum(1 for n in met if rules.is_smart(n, required)), total or 0)
+
+
 def coverage_target(plan: Plan) -> tuple[dict | None, Indicator | None]:
     """The plan standard's 智慧社区覆盖率 indicator and the plan indicator that tracks it
     (None: entered as 标准直填). Refuses a link whose unit is not the standard's %."""
@@ -112,7 +138,7 @@ def record_coverage(region_id: int, user, as_of=None, stamp=None) -> list[int]:
     approved value (no commit); returns the ids of the plans written (to recompute).
     `as_of` / `stamp` (the measurement's date and review time) are for the demo's past."""
     as_of = as_of or clock.today()
-    state = region_state(region_id)
+    state = region_counts(region_id)
     rate = state.rate
     if rate is None:
         return []
@@ -166,26 +192,26 @@ def record_coverage(region_id: int, user, as_of=None, stamp=None) -> list[int]:
     return written
 
 
-def community_steps(way: dict | None, plan: Plan, std: dict) -> None:
-    """Name a gap step on 智慧社区覆盖率 in communities: how many more 智慧社区 reach the
+def community_steps(ways: list[dict | None], plan: Plan, std: dict) -> None:
+    """Name each gap step on 智慧社区覆盖率 in communities: how many more 智慧社区 reach the
     step's column (its condition on the percentage), from the region's communities today."""
-    if not way:
-        return
-    for step in way.get("steps", []):
-        if step["name"] != COVERAGE_NAME:
-            continue
-        spec = next(i for i in std["indicators"] if i["number"] == step["number"])
-        condition = spec["cells"][step["to_level"] - 1]["condition"] or {}
-        if condition.get("op") not in (">=", ">") or spec.get("unit") != COVERAGE_UNIT:
-            continue
-        state = region_state(plan.region_id)
-        if not state.total:
-            continue
-        needed = rules.communities_needed(state.smart, state.total, condition["op"], condition["value"])
-        if needed is not None:
-            step["communities"] = {
-                "needed": needed,
-                "smart": state.smart,
-                "total": state.total,
-                "rate": rules.fmt(state.rate or 0),
-            }
+    state = None
+    for way in ways:
+        for step in (way or {}).get("steps", []):
+            if step["name"] != COVERAGE_NAME:
+                continue
+            spec = next(i for i in std["indicators"] if i["number"] == step["number"])
+            condition = spec["cells"][step["to_level"] - 1]["condition"] or {}
+            if condition.get("op") not in (">=", ">") or spec.get("unit") != COVERAGE_UNIT:
+                continue
+            state = state or region_counts(plan.region_id)
+            if not state.total:
+                continue
+            needed = rules.communities_needed(state.smart, state.total, condition["op"], condition["value"])
+            if needed is not None:
+                step["communities"] = {
+                    "needed": needed,
+                    "smart": state.smart,
+                    "total": state.total,
+                    "rate": rules.fmt(state.rate or 0),
+                }

@@ -94,8 +94,7 @@ def _context(plan, run, std, posted=None, errors=None) -> dict:
     info = present.milestone_info(result)
     target_way = present.way(result, result.get("gap_target"), std, info)
     next_way = present.way(result, result.get("gap"), std, info)
-    for way in (target_way, next_way):
-        community_steps(way, plan, std)
+    community_steps([target_way, next_way], plan, std)
     context.update(
         result=result,
         fc=result["forecast"],

@@ -373,11 +373,11 @@ def test_gap_step_on_coverage_names_the_communities(app, world):
                 {"number": "50", "name": "other", "to_level": 4, "from_level": 0},
             ]
         }
-        coverage.community_steps(way, plan, std)
+        coverage.community_steps([way], plan, std)
         assert way["steps"][0]["communities"] == {"needed": 1, "smart": 0, "total": 2, "rate": "0"}  # >= 30%
         assert "communities" not in way["steps"][1]
         way = {"steps": [{"number": "49", "name": "智慧社区覆盖率", "to_level": 5, "from_level": 0}]}
-        coverage.community_steps(way, plan, std)
+        coverage.community_steps([way], plan, std)
         assert way["steps"][0]["communities"]["needed"] == 2  # 超过 50%: 1 of 2 is not enough
 
 

@@ -19,6 +19,8 @@ def test_demo_communities_give_the_coverage_the_stars_read(app):
             state = coverage.region_state(region.id)
             assert 20 <= state.total <= 60 and 0 < state.smart < state.total
             assert all(c.demo for c in state.communities)
+            counts = coverage.region_counts(region.id)  # the aggregate the stars page reads
+            assert (counts.smart, counts.total, counts.rate) == (state.smart, state.total, state.rate)
             plan = db.session.scalar(select(Plan).where(Plan.code == code))
             values, sources = standard_values(plan, date(2021, 3, 15))
             assert values[number] == state.rate, (code, values[number], state.rate)
