@@ -13,41 +13,17 @@ from sqlalchemy import select
 
 from app.dashboard import province
 from app.dashboard.runs import headline
-from app.demo import DEMO_PASSWORD, load_demo
+from app.demo import DEMO_PASSWORD
 from app.engines import status as rules
 from app.extensions import db
-from app.forecasting.snapshot import store_snapshot
 from app.models import ForecastRun, Milestone, Notice, Plan, PlanStatusCount, ReminderPolicy, User
 from app.models.forecast import HEADLINE_COLUMNS, headline_columns
 from app.status import plan_status, stored_counts
-from tests.conftest import TEST_AS_OF, csrf_from, empty_tables
+from tests.conftest import TEST_AS_OF, csrf_from
+from tests.dashboard.conftest import WH, ZQ
 from tests.dashboard.html import parse
 
-WH, ZQ = "weihai-1313", "zhangqiu-3n"
 MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0017_province_stored_rows.py"
-
-
-@pytest.fixture(autouse=True)
-def clean_db():
-    """The demo is loaded once for this module (demo below) and emptied after it."""
-    yield
-
-
-@pytest.fixture(scope="module")
-def demo(app):
-    with app.app_context():
-        load_demo()
-        db.session.commit()
-        for code in (WH, ZQ):
-            store_snapshot(_plan(code), TEST_AS_OF)  # as the worker stores it
-        db.session.remove()
-    yield
-    redis = app.extensions.get("starpath_redis")
-    if redis is not None:
-        redis.flushdb()
-    with app.app_context():
-        empty_tables()
-    app.extensions.pop("starpath_demo", None)
 
 
 def _plan(code):
