@@ -336,10 +336,14 @@ def test_search_by_region_or_plan(demo, client):
     _login(client)
     assert [r["plan"] for r in _rows(_page(client, "/province?q=威海"))] == [WH]
     assert [r["plan"] for r in _rows(_page(client, "/province?q=3n"))] == [ZQ]
+    assert [r["plan"] for r in _rows(_page(client, "/province?q=WeiHai"))] == [WH]  # any case
     page = _page(client, "/province?q=%25")  # a literal %, not a wildcard
     assert _rows(page) == [] and "没有区域" in page.one("province").norm_text()
     # the totals stay the whole province's
     assert page.one("total-plans").norm_text() == "2"
+    # LIKE's one-character wildcard and its escape character are literal too
+    for q in ("_", "hai_1313", "%5C", "weihai%5C-1313"):
+        assert _rows(_page(client, f"/province?q={q}")) == [], q
 
 
 def test_totals_are_the_whole_province(demo, app, client, monkeypatch):
