@@ -22,7 +22,7 @@ from app.indicators import entry, values
 from app.models import Indicator, IndicatorValue, Plan
 from workflows.forecast_recompute import request_recompute
 
-bp = blueprint("indicators", "指标与指标数值")
+bp = blueprint("indicators", "指标")
 
 
 class IndicatorArgs(PageArgs):

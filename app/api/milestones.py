@@ -22,7 +22,7 @@ from app.models.plan import MILESTONE_STATUSES
 from app.mywork.reports import STALE_REPORT, PendingReport, create_report, save_report
 from app.status.plan_status import milestone_statuses
 
-bp = blueprint("milestones", "里程碑（含三色）与进展汇报")
+bp = blueprint("milestones", "里程碑")
 
 COLOURS = ["red", "yellow", "blue", "done"]
 
@@ -125,7 +125,7 @@ def _visible_reports(milestone: Milestone):
     )
 
 
-@bp.route("/milestones/<int:milestone_id>/reports")
+@bp.route("/milestones/<int:milestone_id>/reports", tags=["进展汇报"])
 class MilestoneReports(MethodView):
     @list_endpoint(bp, schemas.ReportSchema)
     def get(self, args, milestone_id: int):
@@ -183,7 +183,7 @@ def _error(error: str):
     return error_response(409 if error == STALE_REPORT else 422, error)
 
 
-@bp.route("/reports/<int:report_id>")
+@bp.route("/reports/<int:report_id>", tags=["进展汇报"])
 class Report(MethodView):
     @bp.response(200, schemas.ReportSchema, headers=ETAG_HEADER)
     def get(self, report_id: int):

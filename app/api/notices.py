@@ -21,7 +21,7 @@ from app.mywork.notices import save_answer
 from app.plans.notices import STALE_NOTICE
 from workflows import notice_review
 
-bp = blueprint("notices", "督办单")
+bp = blueprint("notices", "督办")
 
 
 class NoticeArgs(PageArgs):

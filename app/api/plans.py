@@ -17,7 +17,7 @@ from app.forecasting.snapshot import latest_run
 from app.models import ForecastRun, Plan, PlanNode
 from app.stars import present
 
-bp = blueprint("plans", "计划、计划树节点、星级测算得分与已存的预测")
+bp = blueprint("plans", "计划")
 
 
 @bp.route("/plans")
@@ -48,7 +48,7 @@ def nodes(args, code: str):
     )
 
 
-@bp.route("/plans/<code>/scores")
+@bp.route("/plans/<code>/scores", tags=["标准得分"])
 @bp.response(200, schemas.ScoresSchema)
 def scores(code: str):
     """标准指标得分：最近一次星级测算的当前得分（与“星级测算”页面同一结果）"""
@@ -92,7 +92,7 @@ def _summaries(runs) -> list[dict]:
     return [_summary(run) for run in runs]
 
 
-@bp.route("/plans/<code>/forecasts")
+@bp.route("/plans/<code>/forecasts", tags=["星级预测"])
 @list_endpoint(bp, schemas.ForecastSchema, present=_summaries)
 def forecasts(args, code: str):
     """已存的星级预测（最新在前）"""
@@ -104,7 +104,7 @@ def forecasts(args, code: str):
     )
 
 
-@bp.route("/plans/<code>/forecasts/<int:run_id>")
+@bp.route("/plans/<code>/forecasts/<int:run_id>", tags=["星级预测"])
 @bp.response(200, schemas.ForecastDetailSchema)
 def forecast(code: str, run_id: int):
     """一次已存预测的完整结果"""

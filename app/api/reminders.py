@@ -11,7 +11,7 @@ from app.api.common import blueprint, need
 from app.api.paging import PageArgs, list_endpoint
 from app.models import Reminder
 
-bp = blueprint("reminders", "提醒记录（仅管理员）")
+bp = blueprint("reminders", "提醒记录")
 
 
 class ReminderArgs(PageArgs):
