@@ -21,13 +21,19 @@ def like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def contains(q: str, *columns):
+    """SQL: any of the columns contains q (case-insensitive, q literal); None when q is empty."""
+    if not q:
+        return None
+    pattern = f"%{like_escape(q)}%"
+    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
+
+
 def matching(stmt, q: str, *columns):
     """stmt narrowed to rows where any of the columns contains q (case-insensitive), or as
     it is when q is empty."""
-    if not q:
-        return stmt
-    pattern = f"%{like_escape(q)}%"
-    return stmt.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+    found = contains(q, *columns)
+    return stmt if found is None else stmt.where(found)
 
 
 def paged(stmt, per_page: int):

@@ -75,6 +75,11 @@ def clean_db(request):
         return
     app = request.getfixturevalue("app")
     yield
+    empty_app(app)
+
+
+def empty_app(app) -> None:
+    """Empty the app's Redis db and every table."""
     redis = app.extensions.get("starpath_redis")
     if redis is not None:
         redis.flushdb()

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
+from app.api.common import TAGS
 from app.api.errors import ErrorSchema
 
 DESCRIPTION = """星途 StarPath 的开放接口：计划进度、里程碑（含三色）、指标数值、星级得分与预测、
@@ -64,6 +65,9 @@ def init_app(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "个人接口令牌"}
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
+    # flask-smorest lists one tag per blueprint, named after it (api_plans …); the spec's
+    # options take precedence over that list in the document (apispec's to_dict).
+    api.spec.options["tags"] = [{"name": name, "description": text} for name, text in TAGS.items()]
     for module in (plans, milestones, indicators, notices, reminders):
         # A session cookie never authenticates these routes (only a Bearer token does), so a
         # cross-site request cannot act with a visitor's rights: no CSRF token is needed.

@@ -15,17 +15,14 @@ from app.api import schemas
 from app.api.common import ETAG_HEADER, blueprint, need
 from app.api.errors import error_response
 from app.api.etag import with_etag
-from app.api.paging import PageArgs, page_schema, paginate
+from app.api.paging import PageArgs, list_endpoint
 from app.extensions import db
 from app.forecasting.known import DIRECT_TABLE, is_direct
 from app.indicators import entry, values
 from app.models import Indicator, IndicatorValue, Plan
 from workflows.forecast_recompute import request_recompute
 
-bp = blueprint("indicators", "指标与指标数值")
-
-IndicatorPage = page_schema(schemas.IndicatorSchema, "IndicatorPage")
-ValuePage = page_schema(schemas.ValueSchema, "ValuePage")
+bp = blueprint("indicators", "指标")
 
 
 class IndicatorArgs(PageArgs):
@@ -33,8 +30,7 @@ class IndicatorArgs(PageArgs):
 
 
 @bp.route("/indicators")
-@bp.arguments(IndicatorArgs, location="query")
-@bp.response(200, IndicatorPage)
+@list_endpoint(bp, schemas.IndicatorSchema, args=IndicatorArgs)
 def indicators(args):
     """指标列表（责任部门只见本部门负责的指标）"""
     stmt = (
@@ -44,7 +40,7 @@ def indicators(args):
     )
     if args.get("plan"):
         stmt = stmt.where(Indicator.plan_id.in_(select(Plan.id).where(Plan.code == args["plan"])))
-    return paginate(stmt.order_by(Indicator.plan_id, Indicator.position, Indicator.id), args)
+    return stmt.order_by(Indicator.plan_id, Indicator.position, Indicator.id)
 
 
 @bp.route("/indicators/<int:indicator_id>")
@@ -56,11 +52,10 @@ def indicator(indicator_id: int):
 
 @bp.route("/indicators/<int:indicator_id>/values")
 class IndicatorValues(MethodView):
-    @bp.arguments(PageArgs, location="query")
-    @bp.response(200, ValuePage)
+    @list_endpoint(bp, schemas.ValueSchema)
     def get(self, args, indicator_id: int):
         """一个指标的数值记录（截至日期最新在前）"""
-        return indicator_values(args, indicator_id)
+        return indicator_values(indicator_id)
 
     @bp.arguments(schemas.ValueIn, location="json")
     @bp.response(201, schemas.ValueSchema, headers=ETAG_HEADER)
@@ -69,14 +64,13 @@ class IndicatorValues(MethodView):
         return submit_value(data, indicator_id)
 
 
-def indicator_values(args, indicator_id: int):
+def indicator_values(indicator_id: int):
     ind = access.load_indicator(current_user, indicator_id)
-    stmt = (
+    return (
         select(IndicatorValue)
         .where(IndicatorValue.indicator_id == ind.id)
         .order_by(IndicatorValue.as_of.desc(), IndicatorValue.id.desc())
     )
-    return paginate(stmt, args)
 
 
 def _raw(data: dict) -> dict:

@@ -15,17 +15,15 @@ from app.api import schemas
 from app.api.common import ETAG_HEADER, IF_MATCH, blueprint, need
 from app.api.errors import error_response
 from app.api.etag import precondition_failed, with_etag
-from app.api.paging import PageArgs, page_of, page_schema, paginate
+from app.api.paging import PageArgs, list_endpoint
 from app.extensions import db
 from app.models import Milestone, Plan, ProgressReport
 from app.models.plan import MILESTONE_STATUSES
 from app.mywork.reports import STALE_REPORT, PendingReport, create_report, save_report
 from app.status.plan_status import milestone_statuses
 
-bp = blueprint("milestones", "里程碑（含三色）与进展汇报")
+bp = blueprint("milestones", "里程碑")
 
-MilestonePage = page_schema(schemas.MilestoneSchema, "MilestonePage")
-ReportPage = page_schema(schemas.ReportSchema, "ReportPage")
 COLOURS = ["red", "yellow", "blue", "done"]
 
 
@@ -65,8 +63,7 @@ def _with_colour(milestones, colours=None):
 
 
 @bp.route("/milestones")
-@bp.arguments(MilestoneArgs, location="query")
-@bp.response(200, MilestonePage)
+@list_endpoint(bp, schemas.MilestoneSchema, args=MilestoneArgs, present=_with_colour)
 def milestones(args):
     """里程碑列表：按计划、状态、三色、部门、期限筛选"""
     stmt = access.visible_milestones(current_user).options(
@@ -90,16 +87,12 @@ def milestones(args):
     if args.get("due_to"):
         stmt = stmt.where(Milestone.due_date <= args["due_to"])
     stmt = stmt.order_by(Milestone.due_date, Milestone.id)
-    if args.get("colour"):
+    if args.get("colour"):  # the colours are computed, not stored: filtered in memory
         rows = db.session.scalars(stmt).all()
         colours = _colours(rows)
         wanted = [m for m in rows if (colours.get(m.id) or {}).get("colour") == args["colour"]]
-        page = page_of(wanted, args)
-        _with_colour(page["items"], colours)
-        return page
-    page = paginate(stmt, args)
-    _with_colour(page["items"])
-    return page
+        return _with_colour(wanted, colours)
+    return stmt
 
 
 @bp.route("/milestones/<int:milestone_id>")
@@ -132,14 +125,13 @@ def _visible_reports(milestone: Milestone):
     )
 
 
-@bp.route("/milestones/<int:milestone_id>/reports")
+@bp.route("/milestones/<int:milestone_id>/reports", tags=["进展汇报"])
 class MilestoneReports(MethodView):
-    @bp.arguments(PageArgs, location="query")
-    @bp.response(200, ReportPage)
+    @list_endpoint(bp, schemas.ReportSchema)
     def get(self, args, milestone_id: int):
         """一个里程碑的进展汇报（最新在前）"""
         m = access.load_milestone(current_user, milestone_id)
-        return paginate(_visible_reports(m).order_by(ProgressReport.id.desc()), args)
+        return _visible_reports(m).order_by(ProgressReport.id.desc())
 
     @bp.arguments(schemas.ReportIn, location="form", content_type="multipart/form-data")
     @bp.response(201, schemas.ReportSchema, headers=ETAG_HEADER)
@@ -191,7 +183,7 @@ def _error(error: str):
     return error_response(409 if error == STALE_REPORT else 422, error)
 
 
-@bp.route("/reports/<int:report_id>")
+@bp.route("/reports/<int:report_id>", tags=["进展汇报"])
 class Report(MethodView):
     @bp.response(200, schemas.ReportSchema, headers=ETAG_HEADER)
     def get(self, report_id: int):

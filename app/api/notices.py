@@ -14,16 +14,14 @@ from app.api import schemas
 from app.api.common import ETAG_HEADER, IF_MATCH, blueprint, need
 from app.api.errors import error_response
 from app.api.etag import precondition_failed, with_etag
-from app.api.paging import PageArgs, page_schema, paginate
+from app.api.paging import PageArgs, list_endpoint
 from app.models import Milestone, Notice
 from app.models.notice import NOTICE_STATES
 from app.mywork.notices import save_answer
 from app.plans.notices import STALE_NOTICE
 from workflows import notice_review
 
-bp = blueprint("notices", "督办单")
-
-NoticePage = page_schema(schemas.NoticeSchema, "NoticePage")
+bp = blueprint("notices", "督办")
 
 
 class NoticeArgs(PageArgs):
@@ -36,8 +34,7 @@ class NoticeArgs(PageArgs):
 
 
 @bp.route("/notices")
-@bp.arguments(NoticeArgs, location="query")
-@bp.response(200, NoticePage)
+@list_endpoint(bp, schemas.NoticeSchema, args=NoticeArgs)
 def notices(args):
     """督办单列表（该账号可见的里程碑上的）"""
     stmt = (
@@ -50,7 +47,7 @@ def notices(args):
         stmt = stmt.where(Notice.state == args["state"])
     if args.get("milestone"):
         stmt = stmt.where(Notice.milestone_id == args["milestone"])
-    return paginate(stmt.order_by(Notice.reply_due, Notice.id), args)
+    return stmt.order_by(Notice.reply_due, Notice.id)
 
 
 @bp.route("/notices/<int:notice_id>")

@@ -1,9 +1,12 @@
-"""Pagination of every list: ?page=&per_page= in, an envelope with the totals out."""
+"""Pagination of every list: ?page=&per_page= in, an envelope with the totals out
+(`list_endpoint`, the one shape of every list view)."""
 
 from __future__ import annotations
 
+from functools import cache, wraps
+
 import marshmallow as ma
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from app.extensions import db
 
@@ -21,6 +24,7 @@ class PageArgs(ma.Schema):
     )
 
 
+@cache  # one class per item schema: the document names each envelope once
 def page_schema(item_schema, name: str):
     """The envelope schema of a list of `item_schema`."""
     return ma.Schema.from_dict(
@@ -60,3 +64,31 @@ def page_of(items: list, args: dict) -> dict:
         "total": len(items),
         "pages": (len(items) + per_page - 1) // per_page,
     }
+
+
+def list_endpoint(bp, item_schema, args=PageArgs, present=None):
+    """Decorator of a list view (GET): the query string read with `args` (PageArgs and the
+    list's filters), the answer the envelope of `item_schema` items, named after it
+    (PlanSchema → PlanPage).
+
+    The view takes the args (and the URL's values) and returns its ordered, scoped statement,
+    of which one page is read; or a list it has already built and presented, paged in
+    memory. `present`, if given, turns the rows of a statement's page into the items
+    dumped (a list in, a list out)."""
+    envelope = page_schema(item_schema, item_schema.__name__.removesuffix("Schema") + "Page")
+
+    def decorator(view):
+        @wraps(view)
+        def listed(*view_args, **view_kwargs):
+            found = view(*view_args, **view_kwargs)
+            page_args = view_args[-1]  # flask-smorest passes the parsed args after self, if any
+            if not isinstance(found, Select):
+                return page_of(found, page_args)
+            page = paginate(found, page_args)
+            if present is not None:
+                page["items"] = present(page["items"])
+            return page
+
+        return bp.arguments(args, location="query")(bp.response(200, envelope)(listed))
+
+    return decorator

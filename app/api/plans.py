@@ -10,27 +10,22 @@ from app import access
 from app.api import schemas
 from app.api.common import blueprint
 from app.api.errors import error_response
-from app.api.paging import PageArgs, page_schema, paginate
+from app.api.paging import list_endpoint
 from app.engines.standards import load_standard
 from app.extensions import db
 from app.forecasting.snapshot import latest_run
 from app.models import ForecastRun, Plan, PlanNode
 from app.stars import present
 
-bp = blueprint("plans", "计划、计划树节点、星级测算得分与已存的预测")
-
-PlanPage = page_schema(schemas.PlanSchema, "PlanPage")
-NodePage = page_schema(schemas.NodeSchema, "NodePage")
-ForecastPage = page_schema(schemas.ForecastSchema, "ForecastPage")
+bp = blueprint("plans", "计划")
 
 
 @bp.route("/plans")
-@bp.arguments(PageArgs, location="query")
-@bp.response(200, PlanPage)
+@list_endpoint(bp, schemas.PlanSchema)
 def plans(args):
     """计划列表（该账号可见的计划）"""
     stmt = select(Plan).where(access.plan_filter(current_user)).options(selectinload(Plan.region))
-    return paginate(stmt.order_by(Plan.code), args)
+    return stmt.order_by(Plan.code)
 
 
 @bp.route("/plans/<code>")
@@ -41,21 +36,19 @@ def plan(code: str):
 
 
 @bp.route("/plans/<code>/nodes")
-@bp.arguments(PageArgs, location="query")
-@bp.response(200, NodePage)
+@list_endpoint(bp, schemas.NodeSchema)
 def nodes(args, code: str):
     """计划树的节点（按层级与顺序；统筹部门、领导小组、省级与管理员可读）"""
     plan = access.load_viewable_plan(current_user, code)
-    stmt = (
+    return (
         select(PlanNode)
         .where(PlanNode.plan_id == plan.id)
         .options(selectinload(PlanNode.departments))
         .order_by(PlanNode.parent_id.is_not(None), PlanNode.parent_id, PlanNode.position, PlanNode.id)
     )
-    return paginate(stmt, args)
 
 
-@bp.route("/plans/<code>/scores")
+@bp.route("/plans/<code>/scores", tags=["标准得分"])
 @bp.response(200, schemas.ScoresSchema)
 def scores(code: str):
     """标准指标得分：最近一次星级测算的当前得分（与“星级测算”页面同一结果）"""
@@ -95,23 +88,23 @@ def _summary(run: ForecastRun) -> dict:
     }
 
 
-@bp.route("/plans/<code>/forecasts")
-@bp.arguments(PageArgs, location="query")
-@bp.response(200, ForecastPage)
+def _summaries(runs) -> list[dict]:
+    return [_summary(run) for run in runs]
+
+
+@bp.route("/plans/<code>/forecasts", tags=["星级预测"])
+@list_endpoint(bp, schemas.ForecastSchema, present=_summaries)
 def forecasts(args, code: str):
     """已存的星级预测（最新在前）"""
     plan = access.load_viewable_plan(current_user, code)
-    stmt = (
+    return (
         select(ForecastRun)
         .where(ForecastRun.plan_id == plan.id)
         .order_by(ForecastRun.computed_at.desc(), ForecastRun.id.desc())
     )
-    page = paginate(stmt, args)
-    page["items"] = [_summary(run) for run in page["items"]]
-    return page
 
 
-@bp.route("/plans/<code>/forecasts/<int:run_id>")
+@bp.route("/plans/<code>/forecasts/<int:run_id>", tags=["星级预测"])
 @bp.response(200, schemas.ForecastDetailSchema)
 def forecast(code: str, run_id: int):
     """一次已存预测的完整结果"""

@@ -8,12 +8,10 @@ from sqlalchemy.orm import selectinload
 
 from app.api import schemas
 from app.api.common import blueprint, need
-from app.api.paging import PageArgs, page_schema, paginate
+from app.api.paging import PageArgs, list_endpoint
 from app.models import Reminder
 
-bp = blueprint("reminders", "提醒记录（仅管理员）")
-
-ReminderPage = page_schema(schemas.ReminderSchema, "ReminderPage")
+bp = blueprint("reminders", "提醒记录")
 
 
 class ReminderArgs(PageArgs):
@@ -24,8 +22,7 @@ class ReminderArgs(PageArgs):
 
 
 @bp.route("/reminders")
-@bp.arguments(ReminderArgs, location="query")
-@bp.response(200, ReminderPage)
+@list_endpoint(bp, schemas.ReminderSchema, args=ReminderArgs)
 def reminders(args):
     """提醒记录（最新在前）"""
     need("admin")
@@ -34,4 +31,4 @@ def reminders(args):
         stmt = stmt.where(Reminder.milestone_id == args["milestone"])
     if args.get("status"):
         stmt = stmt.where(Reminder.status == args["status"])
-    return paginate(stmt.order_by(Reminder.created_at.desc(), Reminder.id.desc()), args)
+    return stmt.order_by(Reminder.created_at.desc(), Reminder.id.desc())

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
+from app import listing
 from app.dashboard.runs import Change, Headline, change
 from app.engines import status as rules
 from app.engines.standards import available_codes, load_standard
 from app.extensions import db
-from app.listing import like_escape
 from app.models import ForecastRun, Plan, PlanStatusCount, Region
 from app.models.forecast import HEADLINE_COLUMNS
 from app.stars.present import prob
@@ -181,15 +181,7 @@ def _order(key: str, direction: str) -> list:
     return [value.is_(None), value.desc() if direction == "desc" else value.asc(), Plan.code, Plan.id]
 
 
-def _search(q: str):
-    if not q:
-        return None
-    pattern = f"%{like_escape(q)}%"
-    return or_(
-        Region.name.ilike(pattern, escape="\\"),
-        Plan.title.ilike(pattern, escape="\\"),
-        Plan.code.ilike(pattern, escape="\\"),
-    )
+SEARCHED = (Region.name, Plan.title, Plan.code)  # the columns the search box looks in
 
 
 def _run_columns(run, prefix: str) -> list:
@@ -230,9 +222,7 @@ def _page_ids(plan_filter, today: date, q: str, key: str, direction: str, offset
         query = _with_runs(query, today, trend=key in _TREND_KEYS, plans=plan_filter)
     if key in _COUNT_KEYS:
         query = query.outerjoin(COUNTS, COUNTS.plan_id == Plan.id)
-    matched = _search(q)
-    if matched is not None:
-        query = query.where(matched)
+    query = listing.matching(query, q, *SEARCHED)
     query = query.order_by(*_order(key, direction)).offset(offset)
     if limit is not None:
         query = query.limit(limit)
@@ -280,7 +270,7 @@ def _latest_run_id():
 def _totals(plan_filter, today: date, q: str) -> Totals:
     """One aggregate over the visible plans' stored rows."""
     is_fresh = stored_counts.fresh(COUNTS, Plan, today)
-    matched = _search(q)
+    matched = listing.contains(q, *SEARCHED)  # counted, not filtered: the totals are the province's
     cols = [
         func.count(Plan.id),
         func.count(Plan.id) if matched is None else func.sum(case((matched, 1), else_=0)),

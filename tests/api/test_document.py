@@ -4,6 +4,7 @@ is served with the app's own assets and no inline script."""
 
 import re
 
+from flask import url_for
 from openapi_spec_validator import validate
 
 from tests.test_permission_matrix import TABLE
@@ -71,6 +72,36 @@ def test_operations_are_described_in_chinese_and_declare_the_error_shape(client)
         response = doc["components"]["responses"][name]
         assert CHINESE.search(response["description"])
         assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+SECTIONS = ["计划", "标准得分", "星级预测", "里程碑", "进展汇报", "指标", "督办", "提醒记录"]
+
+
+def test_sections_have_chinese_names_and_hold_every_operation(app, client):
+    """The docs page's sections (tags) are named in Chinese, each described, none empty; every
+    operation is in one of them; the endpoint names url_for uses stay the blueprints' own."""
+    doc = _doc(client)
+    assert [t["name"] for t in doc["tags"]] == SECTIONS
+    assert all(CHINESE.search(t["description"]) for t in doc["tags"])
+    section = {}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            assert len(op["tags"]) == 1 and op["tags"][0] in SECTIONS, (path, method, op["tags"])
+            section[path, method] = op["tags"][0]
+    assert set(section.values()) == set(SECTIONS)
+    # sub-resources in their own section
+    assert section["/api/v1/plans/{code}", "get"] == "计划"
+    assert section["/api/v1/plans/{code}/scores", "get"] == "标准得分"
+    assert section["/api/v1/plans/{code}/forecasts/{run_id}", "get"] == "星级预测"
+    assert section["/api/v1/milestones/{milestone_id}", "get"] == "里程碑"
+    assert section["/api/v1/milestones/{milestone_id}/reports", "post"] == "进展汇报"
+    assert section["/api/v1/reports/{report_id}", "put"] == "进展汇报"
+    with app.test_request_context():
+        assert url_for("api_plans.plans") == "/api/v1/plans"
+        assert url_for("api_milestones.MilestoneReports", milestone_id=7) == "/api/v1/milestones/7/reports"
+        assert url_for("api_reminders.reminders") == "/api/v1/reminders"
 
 
 def test_docs_page_uses_local_assets_and_no_inline_script(client):

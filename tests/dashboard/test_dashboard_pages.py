@@ -15,40 +15,15 @@ from sqlalchemy import select
 
 from app.dashboard.runs import median_stars
 from app.dates import cn_date
-from app.demo import DEMO_PASSWORD, load_demo
+from app.demo import DEMO_PASSWORD
 from app.extensions import db
-from app.forecasting.snapshot import latest_run, store_snapshot
+from app.forecasting.snapshot import latest_run
 from app.models import AuditEvent, ForecastRun, Milestone, Plan
 from app.stars.present import prob
 from app.status import plan_status
-from tests.conftest import TEST_AS_OF, csrf_from, empty_tables
+from tests.conftest import TEST_AS_OF, csrf_from
+from tests.dashboard.conftest import WH, ZQ
 from tests.dashboard.html import parse
-
-WH, ZQ = "weihai-1313", "zhangqiu-3n"
-SAMPLES = 10000  # as the worker stores it
-
-
-@pytest.fixture(autouse=True)
-def clean_db():
-    """The demo is loaded once for this module (demo below) and emptied after it."""
-    yield
-
-
-@pytest.fixture(scope="module")
-def demo(app):
-    with app.app_context():
-        load_demo()
-        db.session.commit()
-        for code in (WH, ZQ):
-            store_snapshot(_plan(code), TEST_AS_OF, samples=SAMPLES)  # what the worker would do
-        db.session.remove()
-    yield
-    redis = app.extensions.get("starpath_redis")
-    if redis is not None:
-        redis.flushdb()
-    with app.app_context():
-        empty_tables()
-    app.extensions.pop("starpath_demo", None)
 
 
 def _plan(code):

@@ -13,41 +13,17 @@ from sqlalchemy import select
 
 from app.dashboard import province
 from app.dashboard.runs import headline
-from app.demo import DEMO_PASSWORD, load_demo
+from app.demo import DEMO_PASSWORD
 from app.engines import status as rules
 from app.extensions import db
-from app.forecasting.snapshot import store_snapshot
 from app.models import ForecastRun, Milestone, Notice, Plan, PlanStatusCount, ReminderPolicy, User
 from app.models.forecast import HEADLINE_COLUMNS, headline_columns
 from app.status import plan_status, stored_counts
-from tests.conftest import TEST_AS_OF, csrf_from, empty_tables
+from tests.conftest import TEST_AS_OF, csrf_from
+from tests.dashboard.conftest import WH, ZQ
 from tests.dashboard.html import parse
 
-WH, ZQ = "weihai-1313", "zhangqiu-3n"
 MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0017_province_stored_rows.py"
-
-
-@pytest.fixture(autouse=True)
-def clean_db():
-    """The demo is loaded once for this module (demo below) and emptied after it."""
-    yield
-
-
-@pytest.fixture(scope="module")
-def demo(app):
-    with app.app_context():
-        load_demo()
-        db.session.commit()
-        for code in (WH, ZQ):
-            store_snapshot(_plan(code), TEST_AS_OF)  # as the worker stores it
-        db.session.remove()
-    yield
-    redis = app.extensions.get("starpath_redis")
-    if redis is not None:
-        redis.flushdb()
-    with app.app_context():
-        empty_tables()
-    app.extensions.pop("starpath_demo", None)
 
 
 def _plan(code):
@@ -360,10 +336,14 @@ def test_search_by_region_or_plan(demo, client):
     _login(client)
     assert [r["plan"] for r in _rows(_page(client, "/province?q=威海"))] == [WH]
     assert [r["plan"] for r in _rows(_page(client, "/province?q=3n"))] == [ZQ]
+    assert [r["plan"] for r in _rows(_page(client, "/province?q=WeiHai"))] == [WH]  # any case
     page = _page(client, "/province?q=%25")  # a literal %, not a wildcard
     assert _rows(page) == [] and "没有区域" in page.one("province").norm_text()
     # the totals stay the whole province's
     assert page.one("total-plans").norm_text() == "2"
+    # LIKE's one-character wildcard and its escape character are literal too
+    for q in ("_", "hai_1313", "%5C", "weihai%5C-1313"):
+        assert _rows(_page(client, f"/province?q={q}")) == [], q
 
 
 def test_totals_are_the_whole_province(demo, app, client, monkeypatch):
