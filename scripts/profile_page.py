@@ -38,6 +38,7 @@ def main(argv=None) -> int:
     ap.add_argument("--top", type=int, default=8)
     ap.add_argument("--sort", default="tottime", help="pstats order: tottime or cumulative")
     ap.add_argument("--full", action="store_true", help="print the slowest statements in full")
+    ap.add_argument("--list", action="store_true", help="print every statement of the last run, in order")
     args = ap.parse_args(argv)
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -85,6 +86,10 @@ def main(argv=None) -> int:
         for shape, n in shapes.most_common(args.top):
             if n > 1:
                 print(f"   {n:5d} × {shape}")
+        if args.list:
+            for i, (s, t) in enumerate(statements, 1):
+                flat = re.sub(r"\s+", " ", s)[:180]
+                print(f"   {i:3d} {t * 1000:6.1f} ms: {flat}")
         slow = sorted(statements, key=lambda x: -x[1])[:3]
         for s, t in slow:
             flat = re.sub(r"\s+", " ", s)[: None if args.full else 200]

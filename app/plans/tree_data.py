@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import g, has_request_context
-from sqlalchemy import Integer, String, bindparam, cast, func, literal, select
+from sqlalchemy import Integer, String, any_, bindparam, case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.engines import status as rules
 from app.engines.schedule import is_overdue, planned_start
@@ -73,37 +74,67 @@ def plan_fingerprint(plan_id: int, today: date) -> tuple:
 
 
 def _read_fingerprint(plan_id: int, today: date) -> tuple:
-    row = db.session.execute(_fingerprint_statement(), {"fp_plan": plan_id}).one()
+    stmt = _fingerprint_statement(db.session.get_bind().dialect.name)
+    row = db.session.execute(stmt, {"fp_plan": plan_id}).one()
     return (plan_id, today, *tuple(row))
 
 
+def _joined(*parts):
+    """Aggregates as one text ("12/340/2021-03-01 …"), an empty part for a NULL."""
+    text = cast(parts[0], String)
+    for part in parts[1:]:
+        text = text + literal("/") + func.coalesce(cast(part, String), "")
+    return text
+
+
 @functools.cache
-def _fingerprint_statement():
-    """Built once (its plan is a bound parameter): building this select of ten subqueries
-    cost more Python time than the database spent answering it."""
+def _fingerprint_statement(dialect: str):
+    """Built once per dialect (the plan is a bound parameter): building this select of ten
+    subqueries cost more Python time than the database spent answering it.
+
+    Rows reached through the plan's milestones or nodes are picked by their foreign key
+    among the plan's ids. On PostgreSQL as `= ANY(ARRAY(…))`: as a join, a plan of
+    thousands of milestones made the planner hash the whole province's reports and
+    node links (a scan that grows with every other area), where this probes the index."""
     plan_id = bindparam("fp_plan", type_=Integer)
 
-    def agg(model, *where, join=None, changed=True):
-        parts = [func.count(model.id), func.coalesce(func.max(model.id), 0)]
-        if changed:
-            parts.append(func.coalesce(func.max(model.updated_at), None))
-        text = cast(parts[0], String)
-        for part in parts[1:]:
-            text = text + literal("/") + func.coalesce(cast(part, String), "")
-        q = select(text)
-        if join is not None:
-            q = q.join(Milestone, join)
-        return q.where(*where).correlate(None).scalar_subquery()
+    milestone_ids = select(Milestone.id).where(Milestone.plan_id == plan_id).scalar_subquery()
+    node_ids = select(PlanNode.id).where(PlanNode.plan_id == plan_id).scalar_subquery()
+    if dialect == "postgresql":
+        # the plan's milestone ids gathered once (a CTE), for the reports and the notices
+        gathered = select(func.array(milestone_ids).label("ids")).cte("plan_milestone_ids")
+        milestone_array = cast(select(gathered.c.ids).scalar_subquery(), ARRAY(Integer))
 
-    ms = Milestone.plan_id == plan_id
-    awaiting = Notice.state.in_(("issued", "acknowledged", "returned"))
+        def in_milestones(column):
+            return column == any_(milestone_array)
+
+        def in_nodes(column):
+            return column == any_(func.array(node_ids))
+    else:
+
+        def in_milestones(column):
+            return column.in_(milestone_ids)
+
+        def in_nodes(column):
+            return column.in_(node_ids)
+
+    def agg(model, *where, changed=True):
+        parts = [func.count(model.id), func.max(model.id)]
+        if changed:
+            parts.append(func.max(model.updated_at))
+        return select(_joined(*parts)).where(*where).correlate(None).scalar_subquery()
+
+    awaiting = case((Notice.state.in_(("issued", "acknowledged", "returned")), Notice.id))
     return select(
-        agg(Milestone, ms),
+        agg(Milestone, Milestone.plan_id == plan_id),
         agg(PlanNode, PlanNode.plan_id == plan_id),
         agg(Dependency, Dependency.plan_id == plan_id),
-        agg(ProgressReport, ms, join=ProgressReport.milestone_id == Milestone.id),
-        agg(Notice, ms, join=Notice.milestone_id == Milestone.id, changed=False),
-        agg(Notice, ms, awaiting, join=Notice.milestone_id == Milestone.id, changed=False),
+        agg(ProgressReport, in_milestones(ProgressReport.milestone_id)),
+        # every notice, and those awaiting a reply (their count and newest id), in one pass
+        select(_joined(func.count(Notice.id), func.max(Notice.id), func.count(awaiting), func.max(awaiting)))
+        .where(in_milestones(Notice.milestone_id))
+        .correlate(None)
+        .scalar_subquery(),
         agg(ReminderPolicy, ReminderPolicy.plan_id == plan_id),
         agg(ForecastRun, ForecastRun.plan_id == plan_id, changed=False),
         # What the rendered tree also shows (app/section_cache.py): department names
@@ -120,8 +151,7 @@ def _fingerprint_statement():
                 "",
             )
         )
-        .join(PlanNode, PlanNode.id == node_department.c.node_id)
-        .where(PlanNode.plan_id == plan_id)
+        .where(in_nodes(node_department.c.node_id))
         .correlate(None)
         .scalar_subquery(),
     )
