@@ -7,6 +7,8 @@ variant (opened node, page, whether the viewer may act). A section holds no form
 per-user text, so one rendering serves every viewer until a row changes: rendering a plan's
 nested nodes, milestones and 三色 lists was most of these pages' time, not the database.
 
+JSON documents drawn from the same rows (graph.json, gantt.json) are kept the same way.
+
 Bounded by bytes (a big plan's section is ~200 KB), oldest out first.
 """
 
@@ -42,6 +44,14 @@ def section(key: tuple, render: Callable[[], str]) -> Markup:
             _, dropped = _CACHE.popitem(last=False)
             _size -= len(dropped)
     return html
+
+
+def json_response(key: tuple, build: Callable[[], object]):
+    """A JSON response whose serialised body is kept under key (built when absent)."""
+    from flask import current_app
+
+    body = section(key, lambda: current_app.json.response(build()).get_data(as_text=True))
+    return current_app.response_class(str(body), mimetype="application/json")
 
 
 def clear() -> None:

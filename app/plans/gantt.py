@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
 
-from flask import jsonify, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app import access
+from app import access, section_cache
 from app.engines.forecast_milestones import estimated_starts
 from app.extensions import db
 from app.models import Department, Extension, Milestone, PlanNode
@@ -335,5 +335,9 @@ def gantt(code: str):
 @login_required
 def gantt_json(code: str):
     plan = access.load_viewable_plan(current_user, code)
-    node = _node_arg(plan)
-    return jsonify(gantt_payload(plan, request.args.get("by", "node"), node.id if node else None))
+    node_id = node.id if (node := _node_arg(plan)) else None
+    by = _grouping(request.args.get("by", "node"))
+    return section_cache.json_response(
+        ("gantt.json", plan_graph(plan).key, plan.updated_at, by, node_id),
+        lambda: gantt_payload(plan, by, node_id),
+    )

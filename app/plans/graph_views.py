@@ -1,10 +1,10 @@
 """依赖关系图: a plan's milestone dependency graph with its critical path on today's date."""
 
-from flask import abort, jsonify, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app import access
+from app import access, section_cache
 from app.extensions import db
 from app.models import PlanNode
 from app.params import parse_int
@@ -46,12 +46,13 @@ def graph(code: str):
 @login_required
 def graph_json(code: str):
     plan = access.load_viewable_plan(current_user, code)
-    node = _node_arg(plan)
-    return jsonify(
-        graph_payload(
+    node_id = node.id if (node := _node_arg(plan)) else None
+    return section_cache.json_response(
+        ("graph.json", plan_graph(plan).key, plan.updated_at, node_id),
+        lambda: graph_payload(
             plan,
             lambda mid: url_for("plans.milestone", milestone_id=mid),
-            node.id if node else None,
+            node_id,
             lambda nid: url_for("plans.graph", code=plan.code, node=nid),
-        )
+        ),
     )

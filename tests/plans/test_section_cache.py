@@ -148,3 +148,46 @@ def test_a_viewer_who_may_not_act_gets_no_act_links_and_leaves_them_to_those_who
     leader = app.test_client()
     login(leader, "leader")
     assert 'data-testid="act"' in dashboard(leader)
+
+
+# -- graph.json and gantt.json are kept as serialised documents ---------------------------
+
+
+def _doc_rows(client, url: str) -> dict:
+    doc = client.get(url).get_json()
+    rows = doc.get("nodes") or doc.get("rows")
+    return {r["id"]: r for r in rows}
+
+
+def test_every_change_reaches_the_graph_and_gantt_documents_at_once(app, client):
+    with app.app_context():
+        world = build_world()
+    login(client, "leader")
+    for url in (
+        "/plans/plan-a/graph.json",
+        "/plans/plan-a/gantt.json",
+        "/plans/plan-a/gantt.json?by=department",
+    ):
+        first = client.get(url).get_data()
+        assert client.get(url).get_data() == first  # served again as it was
+        with app.app_context():
+            m = db.session.get(Milestone, world["m_police"])
+            m.title = m.title + "（改）"
+            db.session.commit()
+            title = m.title
+        assert _doc_rows(client, url)[world["m_police"]]["title"] == title, url
+
+        with app.app_context():  # the due date moves a week: the document's due moves with it
+            m = db.session.get(Milestone, world["m_police"])
+            m.due_date = date(2021, 4, 1)
+            db.session.commit()
+        assert _doc_rows(client, url)[world["m_police"]]["due"] == "2021-04-01", url
+        with app.app_context():
+            db.session.get(Milestone, world["m_police"]).due_date = date(2021, 3, 25)
+            db.session.commit()
+
+    with app.app_context():  # the lead department renamed: the grouping by department shows it
+        db.session.get(Department, world["police_dept"]).name = "甲市公安局（新）"
+        db.session.commit()
+    groups = client.get("/plans/plan-a/gantt.json?by=department").get_json()["groups"]
+    assert "甲市公安局（新）" in [g["label"] for g in groups]
