@@ -512,14 +512,14 @@ def add_communities(w: World) -> World:
 
 def grow_region(w: World, k: int, start: int = 0) -> None:
     """K more of everything inside the matrix world's own region A and plan-a, where
-    add_areas grows only other areas: per step a department with a user, a milestone of
-    plan-a under a new project node (led by 甲市公安局 or the new department in turn, with
-    甲市交通运输局 and the new department as co-departments, depending on the previous one and
-    on m_police) with a submitted report carrying evidence and a returned one, a 督办 to its
-    lead, a failed reminder, an indicator value, an audit row, a notification for police, a
-    co-department's report on m_police, and
-    a community under 甲市东城街道 with a submitted, an approved and a returned item (one
-    with evidence). Pages whose count grows with these read something once per row."""
+    add_areas grows only other areas. Per step: a department with a user; a milestone of
+    plan-a under a new project node, led by 甲市公安局 or the new department in turn, with
+    甲市交通运输局 and the new department as co-departments, depending on the previous one
+    and on m_police, with a submitted report carrying evidence and a returned one, a 督办 to
+    its lead, a failed reminder and an audit row; an indicator of plan-a with a value (and
+    one more value of indicator_a); the new department's report on m_police; a notification
+    for police; a community under 甲市东城街道 with a submitted, an approved and a returned
+    item (one with evidence). A page whose count grows with these reads once per row."""
 
     from app import uploads
     from app.models import (
@@ -565,7 +565,19 @@ def grow_region(w: World, k: int, start: int = 0) -> None:
             percent=10 * (i % 10),
         )
         m.co_departments = [transport, dept]
-        m.indicators = [indicator]
+        # One more indicator of the plan per step (answered by police and the new department).
+        extra = Indicator(plan_id=node.plan_id, key=f"g{i}", name=f"扩展指标{i}", unit="%")
+        extra.departments = [police, dept]
+        db.session.add(
+            IndicatorValue(
+                indicator=extra,
+                as_of=date(2021, 3, 1),
+                value_number=i,
+                state="submitted",
+                entered_by_id=w["police"],
+            )
+        )
+        m.indicators = [indicator, extra]
         db.session.add(m)
         db.session.flush()
         author = w["police"] if m.lead_department_id == police.id else user.id
