@@ -512,14 +512,15 @@ def add_communities(w: World) -> World:
 
 def grow_region(w: World, k: int, start: int = 0) -> None:
     """K more of everything inside the matrix world's own region A and plan-a, where
-    add_areas grows only other areas. Per step: a department with a user; a milestone of
-    plan-a under a new project node, led by 甲市公安局 or the new department in turn, with
-    甲市交通运输局 and the new department as co-departments, depending on the previous one
-    and on m_police, with a submitted report carrying evidence and a returned one, a 督办 to
-    its lead, a failed reminder and an audit row; an indicator of plan-a with a value (and
-    one more value of indicator_a); the new department's report on m_police; a notification
-    for police; a community under 甲市东城街道 with a submitted, an approved and a returned
-    item (one with evidence). A page whose count grows with these reads once per row."""
+    add_areas grows only other areas. Per step: a department with a user; a project node
+    under node_a; a milestone of plan-a (on that node, or every other one on node_a
+    itself), led by 甲市公安局 or the new department in turn, with 甲市交通运输局 and the new
+    department as co-departments, depending on the previous one and on m_police, with a
+    submitted report carrying evidence and a returned one, a 督办 to its lead, a failed
+    reminder and an audit row; an indicator of plan-a with a value (and one more value of
+    indicator_a); the new department's report on m_police; a notification for police; a
+    community under 甲市东城街道 with a submitted, an approved and a returned item (one with
+    evidence). A page whose count grows with these reads once per row."""
 
     from app import uploads
     from app.models import (
@@ -549,12 +550,13 @@ def grow_region(w: World, k: int, start: int = 0) -> None:
         db.session.flush()
         user = _user(f"grow-{i}", "department", region, dept)
         due = date(2021, 4 + i % 8, 10 + i % 15)
-        # A project under the world's node per step, so per-node reads show up too.
+        # A project under the world's node per step, so per-node reads show up too; every
+        # other milestone goes on the world's node itself, so its list of milestones grows.
         child = PlanNode(plan_id=node.plan_id, key=f"g{i}", kind="project", title=f"扩展项目{i}", parent=node)
         db.session.add(child)
         m = Milestone(
             plan_id=node.plan_id,
-            node=child,
+            node=node if i % 2 == 0 else child,
             key=f"g{i}",
             title=f"扩展里程碑{i}",
             text=f"完成扩展里程碑{i}",
