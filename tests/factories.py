@@ -508,3 +508,210 @@ def add_communities(w: World) -> World:
         )
     db.session.commit()
     return w
+
+
+def grow_region(w: World, k: int, start: int = 0) -> None:
+    """K more of everything inside the matrix world's own region A and plan-a, where
+    add_areas grows only other areas. Per step: a department with a user; a project node
+    under node_a; a milestone of plan-a (on that node, or every other one on node_a
+    itself), led by 甲市公安局 or the new department in turn, with 甲市交通运输局 and the new
+    department as co-departments, depending on the previous one and on m_police, with a
+    submitted report carrying evidence and a returned one, a 督办 to its lead, a failed
+    reminder and an audit row; an indicator of plan-a with a value (and one more value of
+    indicator_a); the new department's report on m_police; a notification for police; a
+    community under 甲市东城街道 with a submitted, an approved and a returned item (one with
+    evidence). A page whose count grows with these reads once per row."""
+
+    from app import uploads
+    from app.models import (
+        AuditEvent,
+        Community,
+        CommunityEvidence,
+        CommunityItem,
+        Evidence,
+        IndicatorValue,
+        Notice,
+        Notification,
+        ProgressReport,
+        Reminder,
+        ReminderDelivery,
+    )
+
+    police = db.session.get(Department, w["police_dept"])
+    transport = db.session.get(Department, w["transport_dept"])
+    node = db.session.get(PlanNode, w["node_a"])
+    region = db.session.get(Region, w["region_a"])
+    indicator = db.session.get(Indicator, w["indicator_a"])
+    previous = db.session.get(Milestone, w["m_far"])
+    m_police = db.session.get(Milestone, w["m_police"])
+    for i in range(start, start + k):
+        dept = Department(region_id=region.id, name=f"甲市扩展局{i}")
+        db.session.add(dept)
+        db.session.flush()
+        user = _user(f"grow-{i}", "department", region, dept)
+        due = date(2021, 4 + i % 8, 10 + i % 15)
+        # A project under the world's node per step, so per-node reads show up too; every
+        # other milestone goes on the world's node itself, so its list of milestones grows.
+        child = PlanNode(plan_id=node.plan_id, key=f"g{i}", kind="project", title=f"扩展项目{i}", parent=node)
+        db.session.add(child)
+        m = Milestone(
+            plan_id=node.plan_id,
+            node=node if i % 2 == 0 else child,
+            key=f"g{i}",
+            title=f"扩展里程碑{i}",
+            text=f"完成扩展里程碑{i}",
+            due_date=due,
+            baseline_due_date=due,
+            lead_department=police if i % 2 == 0 else dept,
+            status="in_progress" if i % 3 else "not_started",
+            percent=10 * (i % 10),
+        )
+        m.co_departments = [transport, dept]
+        # One more indicator of the plan per step (answered by police and the new department).
+        extra = Indicator(plan_id=node.plan_id, key=f"g{i}", name=f"扩展指标{i}", unit="%")
+        extra.departments = [police, dept]
+        db.session.add(
+            IndicatorValue(
+                indicator=extra,
+                as_of=date(2021, 3, 1),
+                value_number=i,
+                state="submitted",
+                entered_by_id=w["police"],
+            )
+        )
+        m.indicators = [indicator, extra]
+        db.session.add(m)
+        db.session.flush()
+        author = w["police"] if m.lead_department_id == police.id else user.id
+        db.session.add(Dependency(plan_id=node.plan_id, predecessor_id=previous.id, successor_id=m.id))
+        db.session.add(Dependency(plan_id=node.plan_id, predecessor_id=m_police.id, successor_id=m.id))
+        previous = m
+        # The new department also works on m_police (its page lists co-departments, reports
+        # and successors) and reports there.
+        m_police.co_departments.append(dept)
+        db.session.add(
+            ProgressReport(
+                milestone_id=m_police.id,
+                department_id=dept.id,
+                author_id=user.id,
+                kind="part",
+                text=f"配合进展{i}",
+                percent=50,
+                claimed_status="in_progress",
+                state="submitted",
+            )
+        )
+        reminder = Reminder(
+            milestone_id=m.id,
+            recipient_id=author,
+            kind="due",
+            slot=due,
+            send_on=due,
+            due_date=due,
+        )
+        db.session.add(ReminderDelivery(reminder=reminder, channel="email", status="failed", attempts=1))
+        # The lead's report waits for review; 甲市交通运输局's (a co-department) was returned.
+        for state, dept_id, by, kind in (
+            ("submitted", m.lead_department_id, author, "lead"),
+            ("returned", transport.id, w["transport"], "part"),
+        ):
+            r = ProgressReport(
+                milestone_id=m.id,
+                department_id=dept_id,
+                author_id=by,
+                kind=kind,
+                text=f"{state}进展{i}",
+                percent=20,
+                claimed_status="in_progress",
+                state=state,
+            )
+            db.session.add(r)
+            db.session.flush()
+            if state == "submitted":
+                stored = f"grow-{i}-{r.id}-".ljust(40, "0")
+                (uploads.storage_dir() / stored).write_bytes(b"%PDF-1.4 grow")
+                db.session.add(
+                    Evidence(
+                        report_id=r.id,
+                        milestone_id=m.id,
+                        uploaded_by_id=by,
+                        original_name=f"grow-{i}.pdf",
+                        stored_name=stored,
+                        sha256="0" * 64,
+                        size=13,
+                        content_type="application/pdf",
+                    )
+                )
+        db.session.add(
+            Notice(
+                milestone_id=m.id,
+                department_id=m.lead_department_id,
+                issued_by_id=w["leader"],
+                text=f"请加快{i}",
+                reply_due=date(2021, 4, 1),
+            )
+        )
+        db.session.add(
+            IndicatorValue(
+                indicator=indicator,
+                as_of=date(2021, 3, 2 + i % 20),
+                value_number=40 + i,
+                state="submitted",
+                entered_by_id=w["police"],
+            )
+        )
+        db.session.add(Notification(user_id=w["police"], text=f"请处理{i}", link="/my"))
+        db.session.add(
+            AuditEvent(
+                user_id=w["office"],
+                action="milestone.edit",
+                object_type="milestone",
+                object_id=m.id,
+                summary="修改",
+                milestone_id=m.id,
+                region_id=region.id,
+            )
+        )
+        c = Community(
+            region_id=region.id, street_id=w["street_dept_a"], name=f"甲市扩展社区{i}", households=100 + i
+        )
+        items = [
+            CommunityItem(
+                community=c, number="1", position=0, met=True, state="submitted", author_id=w["street"]
+            ),
+            CommunityItem(
+                community=c,
+                number="2",
+                position=1,
+                met=True,
+                state="approved",
+                author_id=w["street"],
+                reviewed_by_id=w["office"],
+            ),
+            CommunityItem(
+                community=c,
+                number="3",
+                position=2,
+                met=False,
+                state="returned",
+                return_reason="请补充",
+                author_id=w["street"],
+                reviewed_by_id=w["office"],
+            ),
+        ]
+        db.session.add_all([c, *items])
+        db.session.flush()
+        stored = f"grow-community-{i}-{c.id}-".ljust(40, "0")
+        (uploads.storage_dir() / stored).write_bytes(b"%PDF-1.4 grow")
+        db.session.add(
+            CommunityEvidence(
+                item_id=items[0].id,
+                uploaded_by_id=w["street"],
+                original_name=f"社区{i}.pdf",
+                stored_name=stored,
+                sha256="0" * 64,
+                size=13,
+                content_type="application/pdf",
+            )
+        )
+    db.session.commit()

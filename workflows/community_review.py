@@ -7,10 +7,9 @@ region's coverage (app.communities.coverage). Functions add to the session and n
 
 from app import audit, clock
 from app.engines import community as rules
-from app.extensions import db
-from app.models import Notification, User
+from app.models import User
 from app.models.community import ITEM_STATES, CommunityItem
-from workflows import transitions
+from workflows import reviewing, transitions
 from workflows.transitions import TransitionError
 
 TRANSITIONS = {
@@ -78,60 +77,39 @@ def submit(item: CommunityItem, user: User) -> None:
 SELF_REVIEW = "不能审核本人提交的评估项：请由统筹部门的其他人员通过或退回（四眼原则）。"
 
 
-def _check_reviewer(item: CommunityItem, reviewer: User) -> None:
-    if reviewer.id is not None and reviewer.id == item.author_id:
-        raise TransitionError(SELF_REVIEW)
+def _region(item: CommunityItem) -> int:
+    return item.community.region_id
+
+
+def _set_reviewer(item: CommunityItem, reviewer: User) -> None:
+    item.reviewed_by_id = reviewer.id
+
+
+ITEMS = reviewing.Reviewed(
+    "community_item", next_state, SELF_REVIEW, _set_reviewer, clear_reason_on_approve=True, region_of=_region
+)
 
 
 def approve(item: CommunityItem, reviewer: User) -> None:
-    _check_reviewer(item, reviewer)
-    item.state = next_state(item.state, "approve")
-    item.reviewed_by_id = reviewer.id
-    item.reviewed_at = clock.event_time()
-    item.return_reason = None
-    audit.record(
-        reviewer,
-        "community_item.approve",
+    reviewing.approve(
+        ITEMS,
         item,
-        f"通过{_label(item)}（{'达标' if item.met else '未达标'}）",
-        before={"state": "submitted"},
+        reviewer,
+        lambda: f"通过{_label(item)}（{'达标' if item.met else '未达标'}）",
         after={"state": "approved", "met": item.met},
-        region_id=_region(item),
     )
     _notify(item, f"{_label(item)}的评估已审核通过。")
 
 
 def return_(item: CommunityItem, reviewer: User, reason: str) -> None:
-    reason = (reason or "").strip()
-    if not reason:
-        raise TransitionError("退回时必须填写退回原因。")
-    _check_reviewer(item, reviewer)
-    item.state = next_state(item.state, "return")
-    item.return_reason = reason
-    item.reviewed_by_id = reviewer.id
-    item.reviewed_at = clock.event_time()
-    audit.record(
-        reviewer,
-        "community_item.return",
-        item,
-        f"退回{_label(item)}：{reason}",
-        before={"state": "submitted"},
-        after={"state": "returned", "reason": reason},
-        region_id=_region(item),
-    )
+    reason = reviewing.required_reason(reason)
+    reviewing.return_(ITEMS, item, reviewer, reason, lambda: f"退回{_label(item)}：{reason}")
     _notify(item, f"{_label(item)}的评估被退回：{reason}")
-
-
-def _region(item: CommunityItem) -> int:
-    return item.community.region_id
 
 
 def _notify(item: CommunityItem, text: str) -> None:
     link = f"/communities/{item.community_id}#item-{item.number}"
-    for user in db.session.scalars(
-        db.select(User).where(User.department_id == item.community.street_id, User.active.is_(True))
-    ):
-        db.session.add(Notification(user_id=user.id, text=text, link=link))
+    reviewing.notify_department(item.community.street_id, text, link)
 
 
 __all__ = ["TransitionError", "approve", "next_state", "return_", "save", "submit"]

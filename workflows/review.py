@@ -8,9 +8,9 @@ to the session and never commit: the request handler commits once.
 
 from app import audit, clock
 from app.extensions import db
-from app.models import Department, Milestone, Notification, ProgressReport, User
+from app.models import Department, Milestone, ProgressReport, User
 from app.models.report import REPORT_STATES
-from workflows import transitions
+from workflows import reviewing, transitions
 from workflows.transitions import TransitionError  # noqa: F401  (raised to callers)
 
 TRANSITIONS = {
@@ -57,23 +57,20 @@ def submit(report: ProgressReport, user: User) -> None:
 SELF_REVIEW = "不能审核本人撰写的汇报：请由统筹部门的其他人员通过或退回（四眼原则）。"
 
 
-def _check_reviewer(report: ProgressReport, reviewer: User) -> None:
-    """Someone other than the author approves or returns a report, the plan office's own included."""
-    if reviewer.id is not None and reviewer.id == report.author_id:
-        raise TransitionError(SELF_REVIEW)
+def _set_reviewer(report: ProgressReport, reviewer: User) -> None:
+    report.reviewed_by = reviewer
+
+
+# Someone other than the author approves or returns a report, the plan office's own included.
+REPORTS = reviewing.Reviewed("report", next_state, SELF_REVIEW, _set_reviewer)
 
 
 def approve(report: ProgressReport, reviewer: User) -> None:
-    _check_reviewer(report, reviewer)
-    report.state = next_state(report.state, "approve")
-    report.reviewed_by = reviewer
-    report.reviewed_at = clock.event_time()
-    audit.record(
-        reviewer,
-        "report.approve",
+    reviewing.approve(
+        REPORTS,
         report,
-        f"通过{_department_name(report)}的{report.kind_label}",
-        before={"state": "submitted"},
+        reviewer,
+        lambda: f"通过{_department_name(report)}的{report.kind_label}",
         after={"state": "approved"},
     )
     if report.kind == "lead":
@@ -82,21 +79,13 @@ def approve(report: ProgressReport, reviewer: User) -> None:
 
 
 def return_(report: ProgressReport, reviewer: User, reason: str) -> None:
-    reason = (reason or "").strip()
-    if not reason:
-        raise TransitionError("退回时必须填写退回原因。")
-    _check_reviewer(report, reviewer)
-    report.state = next_state(report.state, "return")
-    report.return_reason = reason
-    report.reviewed_by = reviewer
-    report.reviewed_at = clock.event_time()
-    audit.record(
-        reviewer,
-        "report.return",
+    reason = reviewing.required_reason(reason)
+    reviewing.return_(
+        REPORTS,
         report,
-        f"退回{_department_name(report)}的{report.kind_label}：{reason}",
-        before={"state": "submitted"},
-        after={"state": "returned", "reason": reason},
+        reviewer,
+        reason,
+        lambda: f"退回{_department_name(report)}的{report.kind_label}：{reason}",
     )
     _notify_department(report, f"您提交的“{report.milestone.title}”进展被退回：{reason}")
 
@@ -118,11 +107,7 @@ def _apply_to_milestone(milestone: Milestone, report: ProgressReport, reviewer: 
 
 
 def _notify_department(report: ProgressReport, text: str) -> None:
-    link = f"/milestones/{report.milestone_id}"
-    for user in db.session.scalars(
-        db.select(User).where(User.department_id == report.department_id, User.active.is_(True))
-    ):
-        db.session.add(Notification(user_id=user.id, text=text, link=link))
+    reviewing.notify_department(report.department_id, text, f"/milestones/{report.milestone_id}")
 
 
 def _department_name(report: ProgressReport) -> str:

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app import audit
 from app.admin import bp
@@ -108,7 +108,13 @@ def users():
 def _user_form(user: User | None) -> UserForm:
     form = UserForm(obj=user if request.method == "GET" else None)
     form.region_id.choices = [(0, "（无：管理员或省级）")] + [(r.id, r.name) for r in _regions()]
-    depts = db.session.scalars(select(Department).join(Region).order_by(Region.name, Department.name))
+    # The region comes with its department (the session keeps no reference to _regions()'s rows).
+    depts = db.session.scalars(
+        select(Department)
+        .join(Region)
+        .options(contains_eager(Department.region))
+        .order_by(Region.name, Department.name)
+    )
     form.department_id.choices = [(0, "（无）")] + [(d.id, f"{d.region.name} · {d.name}") for d in depts]
     if request.method == "GET" and user is not None:
         form.region_id.data = user.region_id or 0

@@ -11,4 +11,4 @@ bp = Blueprint(
     static_url_path="/communities/static",
 )
 
-from app.communities import routes  # noqa: E402,F401
+from app.communities import assessment, import_pages, item_review, office, routes  # noqa: E402,F401
