@@ -672,9 +672,14 @@ def grow_region(w: World, k: int, start: int = 0) -> None:
                 region_id=region.id,
             )
         )
-        c = Community(
-            region_id=region.id, street_id=w["street_dept_a"], name=f"甲市扩展社区{i}", households=100 + i
-        )
+        # Every other community under a street of its own: per-street reads show up too.
+        street_id = w["street_dept_a"]
+        if i % 2:
+            street = Department(region_id=region.id, name=f"甲市扩展街道{i}", kind="street")
+            db.session.add(street)
+            db.session.flush()
+            street_id = street.id
+        c = Community(region_id=region.id, street_id=street_id, name=f"甲市扩展社区{i}", households=100 + i)
         items = [
             CommunityItem(
                 community=c, number="1", position=0, met=True, state="submitted", author_id=w["street"]

@@ -48,6 +48,7 @@ def _pending_communities() -> list[dict]:
         .where(CommunityItem.state == "submitted", access.community_filter(current_user))
         .group_by(Community.id)
         .order_by(func.min(CommunityItem.submitted_at), Community.id)
+        .options(selectinload(Community.street))  # the queue names each one's 街道
     ).all()
     return [{"community": c, "items": n, "since": since} for c, n, since in rows]
 
