@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app import audit, clock
 from app.engines import community as rules
@@ -59,7 +60,7 @@ class RegionState:
 
 def region_state(region_id: int, community_filter=None) -> RegionState:
     """Every community of the region (or those `community_filter` lets through) with its items."""
-    stmt = select(Community).where(Community.region_id == region_id)
+    stmt = select(Community).where(Community.region_id == region_id).options(selectinload(Community.street))
     if community_filter is not None:
         stmt = stmt.where(community_filter)
     communities = db.session.scalars(stmt.order_by(Community.street_id, Community.name, Community.id)).all()

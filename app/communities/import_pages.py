@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.communities import bp, coverage, importer
 from app.communities.forms import ImportForm
@@ -74,6 +75,7 @@ def import_template():
         for c in db.session.scalars(
             select(Community)
             .where(Community.region_id == region.id)
+            .options(selectinload(Community.street))
             .order_by(Community.street_id, Community.name)
         )
     ]
