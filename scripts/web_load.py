@@ -67,6 +67,8 @@ def ensure_wrk() -> str | None:
 def start_server(args, env: dict, log_path: Path) -> subprocess.Popen:
     cmd = [
         venv_bin("gunicorn"),
+        "--config",
+        str(ROOT / "scripts" / "deploy" / "gunicorn.conf.py"),
         "--workers",
         str(args.workers),
         "--worker-class",
@@ -80,7 +82,7 @@ def start_server(args, env: dict, log_path: Path) -> subprocess.Popen:
         "wsgi:app",
     ]
     if args.worker_class == "gthread":
-        cmd[5:5] = ["--threads", str(args.threads)]
+        cmd[7:7] = ["--threads", str(args.threads)]
     log = open(log_path, "w")  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
