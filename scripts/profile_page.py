@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import logging
 import os
@@ -70,6 +71,8 @@ def main(argv=None) -> int:
         raise SystemExit(f"log-in as {args.user} answered {resp.status_code}")
     for path in args.paths:
         client.get(path)  # warm-up
+        gc.collect()  # as the gunicorn settings do (scripts/deploy/gunicorn.conf.py)
+        gc.freeze()
         times, counts = [], []
         for _ in range(args.repeat):
             statements.clear()

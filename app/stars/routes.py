@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from rq.job import JobStatus
 from werkzeug.datastructures import MultiDict
 
-from app import access, audit, clock
+from app import access, audit, clock, section_cache
 from app.communities.coverage import community_steps
 from app.dates import cn_date, cn_datetime
 from app.engines.standards import load_standard
@@ -20,6 +20,7 @@ from app.extensions import db
 from app.forecasting.snapshot import data_time, latest_run
 from app.forecasting.whatif import WhatIfError, what_if
 from app.permissions import ensure, has_permission
+from app.plans.tree_data import plan_fingerprint
 from app.stars import bp, costs, present, whatif_form
 from app.stars.forms import RecomputeForm, StepCostsForm
 from workflows.forecast_recompute import job_id, request_recompute
@@ -89,6 +90,7 @@ def _context(plan, run, std, posted=None, errors=None) -> dict:
     context = {"result": None, "outdated": outdated}
     if result is None or outdated or std is None:
         return context
+    opened = posted is None and errors is None
     posted = posted if posted is not None else MultiDict()
     errors = errors or WhatIfError([])
     info = present.milestone_info(result)
@@ -107,12 +109,33 @@ def _context(plan, run, std, posted=None, errors=None) -> dict:
         risk=present.at_risk(result, std, info),
         departments=present.departments(result),
         rows=present.indicator_rows(std, result),
-        groups=whatif_form.indicator_groups(std, result, posted, errors.by_number),
-        open_milestones=whatif_form.milestone_rows(
-            plan.id, result, posted, errors.by_milestone, clock.today()
-        ),
         can_direct=has_permission(current_user, "direct_value"),
     )
+
+    def fields() -> dict:
+        return {
+            "groups": whatif_form.indicator_groups(std, result, posted, errors.by_number),
+            "open_milestones": whatif_form.milestone_rows(
+                plan.id, result, posted, errors.by_milestone, clock.today()
+            ),
+        }
+
+    if opened:
+        # Nothing posted: the same fields for every viewer until the run or a row of the
+        # plan changes (its open milestones, their titles and departments).
+        today = clock.today()
+        key = (
+            "what-if",
+            run.id,
+            *plan_fingerprint(plan.id, today),
+            plan.updated_at,
+            request.args.get("wi_q"),
+        )
+        context["whatif_fields"] = section_cache.section(
+            key, lambda: render_template("stars/_whatif_fields.html", plan=plan, **fields())
+        )
+    else:
+        context.update(fields())
     return context
 
 

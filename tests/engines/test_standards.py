@@ -243,3 +243,12 @@ def test_broken_condition_and_numbering(tmp_path):
         d["indicators"][0]["cells"][4]["points"] = 11
 
     assert "max_total" in _broken(tmp_path, bad_total)
+
+
+def test_each_load_is_a_fresh_copy_the_next_load_does_not_see_changed():
+    first = st.load_standard("sd-city-2019")
+    first["indicators"][0]["cells"][0]["points"] = 999
+    first["star_bands"].clear()
+    again = st.load_standard("sd-city-2019")
+    assert again["indicators"][0]["cells"][0]["points"] != 999
+    assert again["star_bands"] and again == st.load_standard("sd-city-2019")

@@ -757,3 +757,32 @@ def test_a_plan_of_many_open_milestones_lists_the_earliest_and_finds_the_rest(
     assert re.search(r'name="done" value="m4" id="wi-done-\d+" aria-label="[^"]+" checked', posted)
     found = _text(_what_if(client, {"done": "m4", "wi_q": "公交"}))
     assert keys(found) == ["m3", "m4"]
+
+
+def test_the_opened_form_follows_the_plans_rows_and_each_viewer_keeps_a_token_of_their_own(
+    app, client, delivering
+):
+    """The fields of the form as opened are kept per process (app/section_cache.py): a
+    milestone renamed or finished, or a new run, shows at once; the CSRF token is not kept."""
+    _store(app)
+    login(client, "office")
+    form = _inside(_text(client.get(URL)), "what-if-form", "</form>")
+    assert "警务云建设" in form and 'value="m2"' in form
+    with app.app_context():
+        m = db.session.scalar(select(Milestone).where(Milestone.key == "m2"))
+        m.title = "警务云扩容"
+        db.session.commit()
+    form = _inside(_text(client.get(URL)), "what-if-form", "</form>")
+    assert "警务云扩容" in form and "警务云建设" not in form
+    with app.app_context():  # finished: no longer an open milestone to assume
+        m = db.session.scalar(select(Milestone).where(Milestone.key == "m2"))
+        m.status, m.percent, m.actual_finish = "done", 100, date(2021, 3, 10)
+        db.session.commit()
+    assert 'value="m2"' not in _inside(_text(client.get(URL)), "what-if-form", "</form>")
+
+    other = app.test_client()
+    login(other, "leader")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', _text(other.get(URL))).group(1)
+    mine = re.search(r'name="csrf_token" value="([^"]+)"', _text(client.get(URL))).group(1)
+    assert token != mine
+    assert _what_if(other, {}, token=token).status_code == 200
