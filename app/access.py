@@ -92,8 +92,9 @@ def load_plan(user, code: str) -> Plan:
     return _one_or_404(select(Plan).where(Plan.code == code, plan_filter(user)))
 
 
-def load_milestone(user, milestone_id: int) -> Milestone:
-    return _one_or_404(visible_milestones(user).where(Milestone.id == milestone_id))
+def load_milestone(user, milestone_id: int, *options) -> Milestone:
+    """The milestone if the user may see it (404 otherwise); options: loader options."""
+    return _one_or_404(visible_milestones(user).where(Milestone.id == milestone_id).options(*options))
 
 
 def load_report(user, report_id: int) -> ProgressReport:

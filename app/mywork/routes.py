@@ -3,7 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -44,7 +44,7 @@ def index():
         milestones = db.session.scalars(
             access.visible_milestones(current_user)
             .where((Milestone.lead_department_id == dept_id) | Milestone.co_departments.any(id=dept_id))
-            .options(selectinload(Milestone.co_departments), selectinload(Milestone.lead_department))
+            .options(selectinload(Milestone.co_departments), joinedload(Milestone.lead_department))
             .order_by(Milestone.due_date, Milestone.id)
         ).all()
         notices = department_notices(dept_id)
@@ -71,7 +71,10 @@ def _statuses(milestones) -> dict:
     """{milestone id: 三色 Status} for the department's open milestones: read for those
     milestones only, not for the whole of each plan."""
     found = milestone_statuses(
-        {m.plan_id for m in milestones}, clock.today(), milestone_ids=[m.id for m in milestones]
+        {m.plan_id for m in milestones},
+        clock.today(),
+        milestone_ids=[m.id for m in milestones],
+        rows=[(m.id, m.plan_id, m.due_date, m.status, m.percent) for m in milestones],
     )
     return {mid: st for mid, (_, st) in found.items()}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from flask import g, has_request_context, request
 from sqlalchemy import func, select
@@ -386,6 +387,14 @@ RUN_DIGESTS = 512
 _DIGESTS: OrderedDict[tuple, RunDigest] = OrderedDict()
 
 
+class _MilestoneRow(NamedTuple):
+    id: int
+    plan_id: int
+    due_date: date
+    status: str
+    percent: int
+
+
 @dataclass
 class PlanCounts:
     counts: rules.Counts
@@ -393,11 +402,12 @@ class PlanCounts:
 
 
 def milestone_statuses(
-    plan_ids, today: date, runs: dict[int, RunDigest] | None = None, milestone_ids=None
+    plan_ids, today: date, runs: dict[int, RunDigest] | None = None, milestone_ids=None, rows=None
 ) -> dict[int, tuple[int, rules.Status]]:
     """{milestone id: (plan id, 三色 Status)} for the plans' milestones (only those of
     milestone_ids when given): the answer plan_status gives row by row, in six queries
-    whatever the number of plans and milestones, reading plain columns."""
+    whatever the number of plans and milestones, reading plain columns. A caller that has
+    just loaded those milestones passes their (id, plan id, due, status, percent) as rows."""
     plan_ids = list(plan_ids)
     if not plan_ids:
         return {}
@@ -434,7 +444,7 @@ def milestone_statuses(
         deps = deps.where(Dependency.successor_id.in_(ids), Milestone.plan_id == Dependency.plan_id)
         reports = reports.where(ProgressReport.milestone_id.in_(ids))
         notices = notices.where(Notice.milestone_id.in_(ids))
-    milestones = db.session.execute(stmt).all()
+    milestones = db.session.execute(stmt).all() if rows is None else [_MilestoneRow(*r) for r in rows]
     pred_dues = defaultdict(list)
     for succ, pred_due in db.session.execute(deps):
         pred_dues[succ].append(pred_due)
