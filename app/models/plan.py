@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import event_time
@@ -94,7 +94,13 @@ class PlanNode(TimestampMixin, db.Model):
 
 
 class Milestone(TimestampMixin, db.Model):
-    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+    # (plan, due date, id): a plan's milestones in the order every list shows them. With
+    # only the due-date index, "this plan's first N by due date" walked the whole
+    # province's milestones by date (gantt's extended list: 35 ms at 1,000 areas).
+    __table_args__ = (
+        UniqueConstraint("plan_id", "key"),
+        Index("ix_milestone_plan_due", "plan_id", "due_date", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
