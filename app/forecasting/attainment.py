@@ -90,6 +90,49 @@ def _band_due(plan: Plan, stars: int):
     return next((date.fromisoformat(str(t["due"])) for t in plan.targets or [] if t["stars"] == stars), None)
 
 
+def _entry(plan: Plan, ind: Indicator, stars: int, prefix: str, history: dict, as_of: date) -> dict | None:
+    """One indicator's status for one band (None: the indicator has no target for it)."""
+    text, op, target = (getattr(ind, f"{prefix}_{k}") for k in ("target", "op", "value"))
+    if text is None and target is None:
+        return None
+    conditions = _conditions(ind, prefix)
+    due = getattr(ind, f"{prefix}_due") or _band_due(plan, stars) or as_of
+    cutoff = min(due, as_of)
+    known = [r for r in history.get(ind.id, []) if r.as_of <= cutoff]
+    value = value_of(known[-1]) if known else None
+    return {
+        "target": text,
+        "op": op,
+        "value": target,
+        "due": due.isoformat(),
+        "checked_at": cutoff.isoformat(),
+        "actual": value,
+        "actual_as_of": known[-1].as_of.isoformat() if known else None,
+        "part": getattr(ind, f"{prefix}_part"),
+        "conditions": _judged(conditions, value),
+        "status": _status(
+            [(c["part"], c["op"], c["value"]) for c in conditions],
+            value,
+            stars,
+            bool(ind.parts),
+        ),
+        "weight": getattr(ind, f"weight_{prefix}"),
+    }
+
+
+def indicator_bands(
+    plan: Plan, inds: list[Indicator], as_of: date, history: dict | None = None
+) -> dict[int, dict]:
+    """{indicator id: {"four_star": entry, "five_star": entry}} for these indicators only, as
+    attainment() judges them: what the indicator pages show, without reading (and weighing)
+    the whole plan's indicators and values. history: known_values of these, when read."""
+    history = known_values([i.id for i in inds], as_of)
+    return {
+        i.id: {prefix: _entry(plan, i, stars, prefix, history, as_of) for stars, prefix in BANDS.items()}
+        for i in inds
+    }
+
+
 def attainment(plan: Plan, as_of: date) -> dict:
     """Per-indicator status for four and five stars, and the weighted attainment per band."""
     inds = [i for i in plan_indicators(plan) if not is_direct(i)]
@@ -98,37 +141,9 @@ def attainment(plan: Plan, as_of: date) -> dict:
     for stars, prefix in BANDS.items():
         entries = []
         for ind in inds:
-            text, op, target = (getattr(ind, f"{prefix}_{k}") for k in ("target", "op", "value"))
-            if text is None and target is None:
-                continue
-            conditions = _conditions(ind, prefix)
-            due = getattr(ind, f"{prefix}_due") or _band_due(plan, stars) or as_of
-            cutoff = min(due, as_of)
-            known = [r for r in history.get(ind.id, []) if r.as_of <= cutoff]
-            value = value_of(known[-1]) if known else None
-            entries.append(
-                (
-                    ind,
-                    {
-                        "target": text,
-                        "op": op,
-                        "value": target,
-                        "due": due.isoformat(),
-                        "checked_at": cutoff.isoformat(),
-                        "actual": value,
-                        "actual_as_of": known[-1].as_of.isoformat() if known else None,
-                        "part": getattr(ind, f"{prefix}_part"),
-                        "conditions": _judged(conditions, value),
-                        "status": _status(
-                            [(c["part"], c["op"], c["value"]) for c in conditions],
-                            value,
-                            stars,
-                            bool(ind.parts),
-                        ),
-                        "weight": getattr(ind, f"weight_{prefix}"),
-                    },
-                )
-            )
+            entry = _entry(plan, ind, stars, prefix, history, as_of)
+            if entry is not None:
+                entries.append((ind, entry))
         weighted = any(e["weight"] is not None for _, e in entries)
         for _, e in entries:
             e["weight_used"] = (e["weight"] or 0) if weighted else 1

@@ -14,7 +14,7 @@ from app import access, clock
 from app.engines.scoring import score
 from app.errors import render_error
 from app.extensions import db
-from app.forecasting.attainment import attainment
+from app.forecasting.attainment import indicator_bands
 from app.forecasting.known import is_direct, known_values, set_direct_value, standard_values
 from app.indicators import bp, entry, values
 from app.indicators.forms import ApproveValueForm, DirectValueForm, ReturnValueForm, ValueForm
@@ -84,9 +84,10 @@ def plan_indicators(code: str):
     inds = [i for i in inds if not is_direct(i)]
     today = clock.today()
     ids = [i.id for i in inds]
-    latest = {k: rows[-1] for k, rows in known_values(ids, today).items()}
+    history = known_values(ids, today)
+    latest = {k: rows[-1] for k, rows in history.items()}
     pending = _pending(ids)
-    status = {row["id"]: row for row in attainment(plan, today)["indicators"]}
+    status = indicator_bands(plan, inds, today, history)
     standard = values.plan_standard(plan)
     rows = []
     for ind in inds:
@@ -127,7 +128,7 @@ def _render_indicator(ind: Indicator, form: ValueForm, posted=None, value_errors
     today = clock.today()
     known = known_values([ind.id], today).get(ind.id, [])
     latest = known[-1] if known else None
-    status = next((r for r in attainment(plan, today)["indicators"] if r["id"] == ind.id), None)
+    status = indicator_bands(plan, [ind], today)[ind.id]
     milestone_ids = [m.id for m in ind.milestones]
     visible = set(
         db.session.scalars(
