@@ -33,33 +33,66 @@ from app.status.plan_status import milestone_statuses
 NOTIFICATIONS_PER_PAGE = 50
 
 
+# A department of a big plan answers for hundreds of milestones: the open ones come a page
+# at a time (by due date), the finished ones as the most recent few with their count.
+MY_PAGE = 50
+DONE_SHOWN = 20
+
+
 @bp.route("/my")
 @login_required
 def index():
     dept_id = current_user.department_id
-    milestones = []
-    notices = []
-    returned = []
+    open_page = done_milestones = notices = returned = []
+    open_total = done_total = 0
+    page = 1
     if dept_id is not None:
-        milestones = db.session.scalars(
-            access.visible_milestones(current_user)
-            .where((Milestone.lead_department_id == dept_id) | Milestone.co_departments.any(id=dept_id))
+        mine = access.visible_milestones(current_user).where(
+            (Milestone.lead_department_id == dept_id) | Milestone.co_departments.any(id=dept_id)
+        )
+        is_done = Milestone.status == "done"
+        counted = mine.with_only_columns(Milestone.status).subquery()
+        finished = counted.c.status == "done"
+        open_total, done_total = db.session.execute(
+            select(func.count().filter(~finished), func.count().filter(finished)).select_from(counted)
+        ).one()
+        pages = max(1, -(-open_total // MY_PAGE))
+        page = min(int_arg("page", high=MAX_PAGE, default=1, strict=False), pages)
+        open_page = db.session.scalars(
+            mine.where(~is_done)
             .options(selectinload(Milestone.co_departments), joinedload(Milestone.lead_department))
             .order_by(Milestone.due_date, Milestone.id)
+            .limit(MY_PAGE)
+            .offset((page - 1) * MY_PAGE)
         ).all()
+        if done_total:
+            done_milestones = db.session.scalars(
+                mine.where(is_done)
+                .order_by(Milestone.actual_finish.desc().nulls_last(), Milestone.id.desc())
+                .limit(DONE_SHOWN)
+            ).all()
         notices = department_notices(dept_id)
         returned = db.session.scalars(
             select(ProgressReport)
             .where(ProgressReport.department_id == dept_id, ProgressReport.state == "returned")
             .order_by(ProgressReport.reviewed_at.desc())
         ).all()
-    open_milestones = [m for m in milestones if m.status != "done"]
-    done_milestones = [m for m in milestones if m.status == "done"]
     return render_template(
         "mywork/index.html",
-        tri_status=_statuses(open_milestones),
-        open_milestones=open_milestones,
+        tri_status=_statuses(open_page),
+        open_milestones=open_page,
+        open_total=open_total,
+        per_page=MY_PAGE,
+        pager={
+            "page": page,
+            "pages": max(1, -(-open_total // MY_PAGE)),
+            "has_prev": page > 1,
+            "has_next": page * MY_PAGE < open_total,
+            "prev_num": page - 1,
+            "next_num": page + 1,
+        },
         done_milestones=done_milestones,
+        done_total=done_total,
         notices=notices,
         returned=returned,
         returned_values=_returned_values(dept_id) if dept_id is not None else [],
