@@ -51,26 +51,21 @@ def index():
             (Milestone.lead_department_id == dept_id) | Milestone.co_departments.any(id=dept_id)
         )
         is_done = Milestone.status == "done"
-        counted = mine.with_only_columns(Milestone.status).subquery()
-        finished = counted.c.status == "done"
-        open_total, done_total = db.session.execute(
-            select(func.count().filter(~finished), func.count().filter(finished)).select_from(counted)
-        ).one()
-        pages = max(1, -(-open_total // MY_PAGE))
-        page = min(int_arg("page", high=MAX_PAGE, default=1, strict=False), pages)
-        open_page = db.session.scalars(
+        open_stmt = (
             mine.where(~is_done)
             .options(selectinload(Milestone.co_departments), joinedload(Milestone.lead_department))
             .order_by(Milestone.due_date, Milestone.id)
-            .limit(MY_PAGE)
-            .offset((page - 1) * MY_PAGE)
-        ).all()
-        if done_total:
-            done_milestones = db.session.scalars(
-                mine.where(is_done)
-                .order_by(Milestone.actual_finish.desc().nulls_last(), Milestone.id.desc())
-                .limit(DONE_SHOWN)
-            ).all()
+        )
+        page = int_arg("page", high=MAX_PAGE, default=1, strict=False)
+        open_page, open_total = _counted_page(open_stmt, MY_PAGE, page)
+        if not open_page and page > 1:  # past the end (a stale link): the first page
+            page = 1
+            open_page, open_total = _counted_page(open_stmt, MY_PAGE, page)
+        done_milestones, done_total = _counted_page(
+            mine.where(is_done).order_by(Milestone.actual_finish.desc().nulls_last(), Milestone.id.desc()),
+            DONE_SHOWN,
+            1,
+        )
         notices = department_notices(dept_id)
         returned = db.session.scalars(
             select(ProgressReport)
@@ -98,6 +93,15 @@ def index():
         returned_values=_returned_values(dept_id) if dept_id is not None else [],
         indicator_plans=_indicator_plans(),
     )
+
+
+def _counted_page(stmt, per_page: int, page: int) -> tuple[list[Milestone], int]:
+    """One page of stmt's milestones and how many there are in all, in one statement (the
+    count as a window over the same rows; 0 when the page is past the end)."""
+    rows = db.session.execute(
+        stmt.add_columns(func.count().over().label("total")).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return [r[0] for r in rows], (rows[0].total if rows else 0)
 
 
 def _statuses(milestones) -> dict:

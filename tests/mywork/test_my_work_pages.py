@@ -68,3 +68,5 @@ def test_open_milestones_come_a_page_at_a_time_and_finished_ones_as_the_latest(a
     assert f"已完成（{len(finished)}）" in first and "列出最近完成的 2 个" in first
     done = first.split("已完成（")[1]
     assert finished[0].title in done and finished[1].title in done and finished[-1].title not in done
+    # a stale link past the last page shows the first
+    assert _open_ids(client.get("/my?page=40").get_data(as_text=True)) == expected[:3]
