@@ -3,7 +3,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import access
@@ -30,7 +30,7 @@ def queue():
         select(ProgressReport)
         .join(Milestone, ProgressReport.milestone_id == Milestone.id)
         .where(ProgressReport.state == "submitted", access.milestone_filter(current_user))
-        .options(selectinload(ProgressReport.milestone), selectinload(ProgressReport.department))
+        .options(joinedload(ProgressReport.milestone), joinedload(ProgressReport.department))
         .order_by(ProgressReport.submitted_at)
     ).all()
     return render_template(
@@ -59,9 +59,9 @@ def _pending_values() -> list[dict]:
         select(IndicatorValue)
         .join(Indicator, IndicatorValue.indicator_id == Indicator.id)
         .where(IndicatorValue.state == "submitted", access.indicator_filter(current_user))
-        .options(
-            selectinload(IndicatorValue.indicator).selectinload(Indicator.plan),
-            selectinload(IndicatorValue.entered_by).selectinload(User.department),
+        .options(  # many-to-one all the way: joined, one statement for the queue
+            joinedload(IndicatorValue.indicator).joinedload(Indicator.plan),
+            joinedload(IndicatorValue.entered_by).joinedload(User.department),
         )
         .order_by(IndicatorValue.created_at, IndicatorValue.id)
     ).all()
