@@ -101,14 +101,31 @@ def _context(plan, run, std, posted=None, errors=None) -> dict:
         result=result,
         fc=result["forecast"],
         answer=present.answer(result, std),
-        distribution=present.distribution(result),
         target_way=target_way,
         # The next star's plan only when it is another star than the target's.
         next_way=next_way if next_way and next_way.get("target_stars") != result["target_stars"] else None,
-        top=present.top_milestones(result, info),
-        risk=present.at_risk(result, std, info),
-        departments=present.departments(result),
-        rows=present.indicator_rows(std, result),
+        # The parts drawn from the stored run alone, kept under it for every viewer.
+        run_outlook=section_cache.section(
+            ("stars-outlook", run.id, plan.updated_at),
+            lambda: render_template(
+                "stars/_run_outlook.html",
+                plan=plan,
+                result=result,
+                distribution=present.distribution(result),
+                top=present.top_milestones(result, info),
+                risk=present.at_risk(result, std, info),
+            ),
+        ),
+        run_basis=section_cache.section(
+            ("stars-basis", run.id, plan.updated_at),
+            lambda: render_template(
+                "stars/_run_basis.html",
+                plan=plan,
+                result=result,
+                departments=present.departments(result),
+                rows=present.indicator_rows(std, result),
+            ),
+        ),
         can_direct=has_permission(current_user, "direct_value"),
     )
 
