@@ -786,3 +786,23 @@ def test_the_opened_form_follows_the_plans_rows_and_each_viewer_keeps_a_token_of
     mine = re.search(r'name="csrf_token" value="([^"]+)"', _text(client.get(URL))).group(1)
     assert token != mine
     assert _what_if(other, {}, token=token).status_code == 200
+
+
+def test_a_new_run_shows_at_once_in_every_part_drawn_from_the_run(app, client, delivering):
+    """The parts drawn from the stored run alone are kept per run (app/section_cache.py):
+    a newer run with another current total replaces them at once."""
+    first, _ = _store(app)
+    login(client, "office")
+    page = _text(client.get(URL))
+    assert re.search(rf'data-testid="explanation-total">{first["current"]["total"]}<', page)
+    with app.app_context():  # 联网率 (standard 5) measured higher: more points today
+        ind = db.session.get(Indicator, delivering["i1"])
+        _approved(ind, date(2021, 3, 10), 95, datetime(2021, 3, 11, 9))
+        db.session.commit()
+    second, _ = _store(app)
+    assert second["current"]["total"] != first["current"]["total"]
+    page = _text(client.get(URL))
+    assert re.search(rf'data-testid="explanation-total">{second["current"]["total"]}<', page)
+    dist = _section(page, "distribution")
+    for stars, p in enumerate(second["forecast"]["probabilities"]):
+        assert re.search(rf'data-stars="{stars}">\s*<td>{stars} 星</td><td>{re.escape(prob(p))}</td>', dist)
