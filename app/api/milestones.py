@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import Milestone, Plan, ProgressReport
 from app.models.plan import MILESTONE_STATUSES
 from app.mywork.reports import STALE_REPORT, PendingReport, create_report, save_report
-from app.status.plan_status import milestone_statuses
+from app.status.many_plans import milestone_statuses
 
 bp = blueprint("milestones", "里程碑")
 

@@ -28,7 +28,7 @@ from app.mywork.notices import department_notices
 from app.mywork.reports import PendingReport, create_report, pending_report, save_report
 from app.params import MAX_PAGE, int_arg
 from app.permissions import ensure
-from app.status.plan_status import milestone_statuses
+from app.status.many_plans import milestone_statuses
 
 NOTIFICATIONS_PER_PAGE = 50
 

@@ -8,7 +8,7 @@ data_version does not count — a new latest run, a returned report, a 督办, t
 thresholds — deletes the plan's row in the same flush (register), so a missing or stale row
 is recomputed by the next page that shows it (refresh) or by the hourly refresh after it
 looks at the plan.
-The counts are app.status.plan_status.plan_counts: the same rules and answer as the
+The counts are app.status.many_plans.plan_counts: the same rules and answer as the
 plan's own 驾驶舱.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.clock import utcnow
 from app.extensions import db
 from app.models import ForecastRun, Milestone, Notice, Plan, PlanStatusCount, ProgressReport, ReminderPolicy
-from app.status.plan_status import latest_runs, plan_counts
+from app.status.many_plans import latest_runs, plan_counts
 
 COUNT_COLUMNS = ("red", "yellow", "blue", "done", "overdue")
 _TABLES = {"notice", "progress_report", "reminder_policy", "forecast_run"}

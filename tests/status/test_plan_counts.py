@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ForecastRun, Milestone, Notice, Plan, ProgressReport
 from app.status import plan_status
-from app.status.plan_status import latest_runs, milestone_statuses, plan_counts
+from app.status.many_plans import latest_runs, milestone_statuses, plan_counts
 from tests.factories import add_areas, build_matrix_world
 
 
