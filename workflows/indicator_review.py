@@ -7,14 +7,12 @@ and never commit: the request handler commits, then asks for a recompute.
 
 from datetime import date
 
-from sqlalchemy import select
-
 from app import audit, clock
 from app.dates import cn_date
 from app.extensions import db
 from app.models import Indicator, IndicatorValue, Notification, User
 from app.models.indicator import VALUE_STATES
-from workflows import transitions
+from workflows import reviewing, transitions
 from workflows.transitions import TransitionError
 
 TRANSITIONS = {("submitted", "approve"): "approved", ("submitted", "return"): "returned"}
@@ -93,9 +91,7 @@ def approve_value(row: IndicatorValue, reviewer, *, own_entry: bool = False) -> 
 
 
 def return_value(row: IndicatorValue, reviewer, reason: str) -> None:
-    reason = (reason or "").strip()
-    if not reason:
-        raise TransitionError("退回时必须填写退回原因。")
+    reason = reviewing.required_reason(reason)
     _check_reviewer(row, reviewer)
     row.state = next_state(row.state, "return")
     row.reviewed_by_id = reviewer.id
@@ -120,11 +116,8 @@ def _notify_department(row: IndicatorValue, text: str) -> None:
     author = db.session.get(User, row.entered_by_id) if row.entered_by_id else None
     if author is None:
         return
-    recipients = [author]
-    if author.department_id is not None:
-        recipients = db.session.scalars(
-            select(User).where(User.department_id == author.department_id, User.active.is_(True))
-        ).all()
     link = f"/indicators/{row.indicator_id}"
-    for user in recipients:
-        db.session.add(Notification(user_id=user.id, text=text, link=link))
+    if author.department_id is not None:
+        reviewing.notify_department(author.department_id, text, link)
+    else:
+        db.session.add(Notification(user_id=author.id, text=text, link=link))
