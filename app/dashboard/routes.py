@@ -162,10 +162,16 @@ def _area_page() -> province.AreaPage:
 @require("view_all")
 def province_view():
     page = _area_page()
+    # The rows' markup follows from their values alone (repr names every field shown).
+    rows_html = section_cache.section(
+        ("province-rows", repr(page.rows), page.q),
+        lambda: render_template("dashboard/_province_rows.html", rows=page.rows, page=page),
+    )
     return render_template(
         "dashboard/province.html",
         page=page,
         rows=page.rows,
+        rows_html=rows_html,
         sort=page.sort,
         direction=page.direction,
         columns=province.COLUMNS,
