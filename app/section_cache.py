@@ -21,29 +21,35 @@ from collections.abc import Callable
 from markupsafe import Markup
 
 MAX_BYTES = 32 * 1024 * 1024  # per process
-_CACHE: OrderedDict[tuple, Markup] = OrderedDict()
+_CACHE: OrderedDict[tuple, tuple[object, int]] = OrderedDict()  # key -> (value, its size)
 _LOCK = threading.Lock()
 _size = 0
 
 
-def section(key: tuple, render: Callable[[], str]) -> Markup:
-    """The rendered section for key, rendering it (outside the lock) when absent."""
+def kept(key: tuple, compute: Callable[[], object], size: Callable[[object], int] = len):
+    """The value kept for key, computing it (outside the lock) when absent. A compute that
+    raises keeps nothing (a refused filter, say, is answered afresh each time)."""
     global _size
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
-            return hit
-    html = Markup(render())
+            return hit[0]
+    value = compute()
     with _LOCK:
         old = _CACHE.pop(key, None)
-        _size -= len(old) if old is not None else 0
-        _CACHE[key] = html
-        _size += len(html)
+        _size -= old[1] if old is not None else 0
+        _CACHE[key] = (value, size(value))
+        _size += _CACHE[key][1]
         while _size > MAX_BYTES and len(_CACHE) > 1:
-            _, dropped = _CACHE.popitem(last=False)
-            _size -= len(dropped)
-    return html
+            _, (_, dropped) = _CACHE.popitem(last=False)
+            _size -= dropped
+    return value
+
+
+def section(key: tuple, render: Callable[[], str]) -> Markup:
+    """The rendered section for key, rendering it when absent."""
+    return kept(key, lambda: Markup(render()))
 
 
 def json_response(key: tuple, build: Callable[[], object]):

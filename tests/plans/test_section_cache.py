@@ -191,3 +191,19 @@ def test_every_change_reaches_the_graph_and_gantt_documents_at_once(app, client)
         db.session.commit()
     groups = client.get("/plans/plan-a/gantt.json?by=department").get_json()["groups"]
     assert "甲市公安局（新）" in [g["label"] for g in groups]
+
+
+def test_the_lists_behind_the_counts_follow_the_rows_and_refuse_a_bad_filter_every_time(app, client):
+    with app.app_context():
+        world = build_world()
+    login(client, "leader")
+    red = client.get("/plans/plan-a/dashboard/list?colour=red").get_data(as_text=True)
+    assert "警务云建设" in red and "<title>红 · " in red
+    with app.app_context():
+        m = db.session.get(Milestone, world["m_late"])
+        m.status, m.percent, m.actual_finish = "done", 100, date(2021, 3, 1)
+        db.session.commit()
+    assert "警务云建设" not in client.get("/plans/plan-a/dashboard/list?colour=red").get_data(as_text=True)
+    for _ in range(2):  # a refused filter is answered afresh, never kept
+        bad = client.get("/plans/plan-a/dashboard/list?colour=purple")
+        assert bad.status_code == 400 and "颜色“purple”无效" in bad.get_data(as_text=True)
