@@ -3,7 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -51,11 +51,8 @@ def index():
             (Milestone.lead_department_id == dept_id) | Milestone.co_departments.any(id=dept_id)
         )
         is_done = Milestone.status == "done"
-        open_stmt = (
-            mine.where(~is_done)
-            .options(selectinload(Milestone.co_departments), joinedload(Milestone.lead_department))
-            .order_by(Milestone.due_date, Milestone.id)
-        )
+        # The list shows the milestone's own columns only (title, role, due, status, colour).
+        open_stmt = mine.where(~is_done).order_by(Milestone.due_date, Milestone.id)
         page = int_arg("page", high=MAX_PAGE, default=1, strict=False)
         open_page, open_total = _counted_page(open_stmt, MY_PAGE, page)
         if not open_page and page > 1:  # past the end (a stale link): the first page
