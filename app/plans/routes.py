@@ -215,20 +215,22 @@ def milestone(milestone_id: int):
     predecessors = [d for d in links_of_m if d.successor_id == m.id]
     successors = [d for d in links_of_m if d.predecessor_id == m.id]
     # Dependencies may point at milestones this user cannot open: show titles only then.
-    visible_ids = set(
-        db.session.scalars(
-            select(Milestone.id).where(
-                access.milestone_filter(current_user),
-                Milestone.id.in_(
-                    [d.predecessor_id for d in predecessors] + [d.successor_id for d in successors]
-                ),
+    neighbours = [d.predecessor_id for d in predecessors] + [d.successor_id for d in successors]
+    visible_ids = (
+        set(
+            db.session.scalars(
+                select(Milestone.id).where(
+                    access.milestone_filter(current_user), Milestone.id.in_(neighbours)
+                )
             )
         )
+        if neighbours
+        else set()
     )
     reports = db.session.scalars(
         select(ProgressReport)
         .where(ProgressReport.milestone_id == m.id)
-        .options(selectinload(ProgressReport.evidence), selectinload(ProgressReport.department))
+        .options(selectinload(ProgressReport.evidence), joinedload(ProgressReport.department))
         .order_by(ProgressReport.created_at.desc())
     ).all()
     reports = [r for r in reports if r.state != "draft" or r.department_id == current_user.department_id]
