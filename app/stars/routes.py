@@ -83,6 +83,15 @@ def _readable(result) -> bool:
     return "capped" in fc and "gap_target" in result and "keys" in result
 
 
+def _run_part(plan, run, name: str, parts):
+    """A part of the page drawn from the stored run alone: rendered once per run (and plan
+    row), the same for every viewer; parts() computes what its template shows."""
+    return section_cache.section(
+        ("stars", name, run.id, plan.updated_at),
+        lambda: render_template(f"stars/{name}.html", plan=plan, result=run.result, **parts()),
+    )
+
+
 def _context(plan, run, std, posted=None, errors=None) -> dict:
     """What the page shows of the stored run, and the what-if form (filled with `posted`)."""
     result = run.result if run is not None else None
@@ -105,26 +114,21 @@ def _context(plan, run, std, posted=None, errors=None) -> dict:
         # The next star's plan only when it is another star than the target's.
         next_way=next_way if next_way and next_way.get("target_stars") != result["target_stars"] else None,
         # The parts drawn from the stored run alone, kept under it for every viewer.
-        run_outlook=section_cache.section(
-            ("stars-outlook", run.id, plan.updated_at),
-            lambda: render_template(
-                "stars/_run_outlook.html",
-                plan=plan,
-                result=result,
-                distribution=present.distribution(result),
-                top=present.top_milestones(result, info),
-                risk=present.at_risk(result, std, info),
-            ),
+        run_outlook=_run_part(
+            plan,
+            run,
+            "_run_outlook",
+            lambda: {
+                "distribution": present.distribution(result),
+                "top": present.top_milestones(result, info),
+                "risk": present.at_risk(result, std, info),
+            },
         ),
-        run_basis=section_cache.section(
-            ("stars-basis", run.id, plan.updated_at),
-            lambda: render_template(
-                "stars/_run_basis.html",
-                plan=plan,
-                result=result,
-                departments=present.departments(result),
-                rows=present.indicator_rows(std, result),
-            ),
+        run_basis=_run_part(
+            plan,
+            run,
+            "_run_basis",
+            lambda: {"departments": present.departments(result), "rows": present.indicator_rows(std, result)},
         ),
         can_direct=has_permission(current_user, "direct_value"),
     )
