@@ -38,6 +38,13 @@ result or data_time):
 
 Not counted: drafts and submitted reports or values, evidence, notices, reminders and
 their policies, users, audit rows, forecast runs themselves.
+
+Plan.content_version is bumped by the same events for every change of a row the plan's
+pages show (app/plans/content_version.py keys their kept sections by it): all of the
+above whatever the field, and reports and values in any state, evidence, 督办 notices and
+their rounds, the reminder policy, forecast runs, bulletins, the departments of the plan's
+region (any field; a new one too) and the departments each node names. A forecast-moving
+change bumps both numbers.
 """
 
 from __future__ import annotations
@@ -49,23 +56,30 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators, visitors
 
 from app.models import (
+    Bulletin,
     Department,
     Dependency,
+    Evidence,
     Extension,
+    ForecastRun,
     Indicator,
     IndicatorValue,
     Milestone,
+    Notice,
+    NoticeRound,
     Plan,
     PlanNode,
     ProgressReport,
+    ReminderPolicy,
 )
 
 log = logging.getLogger(__name__)
 
 _STAMPS = {"created_at", "updated_at", "version"}
-# Attributes whose change does not count, per model (all others do).
+_VERSIONS = {"data_version", "content_version"}
+# Attributes whose change does not move the forecast, per model (all others do).
 IGNORED = {
-    Plan: _STAMPS | {"data_version", "nodes", "region"},
+    Plan: _STAMPS | _VERSIONS | {"nodes", "region"},
     PlanNode: _STAMPS | {"leader_id", "text", "departments", "children", "milestones"},
     Milestone: _STAMPS | {"text", "source", "co_departments"},
     Dependency: _STAMPS | {"predecessor", "successor"},
@@ -73,7 +87,19 @@ IGNORED = {
     Indicator: _STAMPS | {"departments", "values"},
 }
 APPROVED_ONLY = {ProgressReport: "state", IndicatorValue: "state"}
-# Tables written with Core statements through the session: column -> how it leads to a plan.
+# Shown on the plan's pages (content_version): any change but the version numbers.
+SHOWN = (
+    *IGNORED,
+    *APPROVED_ONLY,
+    Department,
+    Evidence,
+    Notice,
+    NoticeRound,
+    ReminderPolicy,
+    ForecastRun,
+    Bulletin,
+)
+# Tables written with Core statements through the session.
 _TABLE_IGNORED = {"plan_node": {"leader_id", "updated_at", "text"}, "plan": {"updated_at"}}
 _WATCHED_TABLES = {
     "plan",
@@ -84,6 +110,19 @@ _WATCHED_TABLES = {
     "indicator",
     "indicator_value",
     "milestone_indicator",
+    "department",
+}
+_SHOWN_TABLES = _WATCHED_TABLES | {
+    "progress_report",
+    "evidence",
+    "notice",
+    "notice_round",
+    "reminder_policy",
+    "forecast_run",
+    "bulletin",
+    "node_department",
+    "milestone_co_department",
+    "indicator_department",
 }
 
 
@@ -113,32 +152,42 @@ def _values(state, key) -> list:
     return [v for v in (*hist.added, *hist.unchanged, *hist.deleted) if v is not None]
 
 
-def _changed(state, model) -> bool:
-    ignored = IGNORED.get(model, _STAMPS)
+def _changed(state, ignored) -> bool:
     # .history, not .load_history(): an attribute never loaded was not changed (no lazy loads)
     return any(attr.key not in ignored and attr.history.has_changes() for attr in state.attrs)
 
 
 def _counts(obj, state, kind: str) -> bool:
+    """Can this change move the plan's forecast?"""
     model = type(obj)
     if model in APPROVED_ONLY:
         return "approved" in _values(state, APPROVED_ONLY[model])
     if model is Department:
         return kind == "dirty" and state.attrs.name.history.has_changes()
     if model in IGNORED:
-        return kind != "dirty" or _changed(state, model)
+        return kind != "dirty" or _changed(state, IGNORED[model])
     return False
 
 
-class _Plans:
-    """Plan ids to bump, gathered from instances (some through a milestone or indicator)."""
+def _shown(obj, state, kind: str) -> bool:
+    """Does this change show on the plan's pages?"""
+    return isinstance(obj, SHOWN) and (kind != "dirty" or _changed(state, _VERSIONS))
 
-    def __init__(self, session):
+
+class _Plans:
+    """Plan ids to bump, gathered from instances (some through a milestone, indicator,
+    report, notice, node or region)."""
+
+    def __init__(self, session, shown: bool = False):
         self.session = session
+        self.shown = shown  # a department reaches its region's plans, not only those it leads
         self.plan_ids: set[int] = set()
         self.milestone_ids: set[int] = set()
         self.indicator_ids: set[int] = set()
         self.department_ids: set[int] = set()
+        self.region_ids: set[int] = set()
+        self.notice_ids: set[int] = set()
+        self.node_ids: set[int] = set()
 
     def add(self, obj) -> None:
         """The plan(s) of a model instance (old and new owner, should it move)."""
@@ -146,7 +195,9 @@ class _Plans:
         if isinstance(obj, Plan):
             if obj.id is not None:
                 self.plan_ids.add(obj.id)
-        elif isinstance(obj, (PlanNode, Milestone, Dependency, Indicator)):
+        elif isinstance(
+            obj, (PlanNode, Milestone, Dependency, Indicator, ReminderPolicy, ForecastRun, Bulletin)
+        ):
             ids = _values(state, "plan_id")
             if ids:
                 self.plan_ids.update(ids)
@@ -156,69 +207,95 @@ class _Plans:
                 self.add(obj.plan)
             elif isinstance(obj, Dependency) and obj.successor is not None:
                 self.add(obj.successor)
-        elif isinstance(obj, (Extension, ProgressReport)):
+        elif isinstance(obj, (Extension, ProgressReport, Notice, Evidence)):
             ids = _values(state, "milestone_id")
             if ids:
                 self.milestone_ids.update(ids)
             elif obj.milestone is not None:
                 self.add(obj.milestone)
+        elif isinstance(obj, NoticeRound):
+            self.notice_ids.update(_values(state, "notice_id"))
         elif isinstance(obj, IndicatorValue):
             ids = _values(state, "indicator_id")
             if ids:
                 self.indicator_ids.update(ids)
             elif obj.indicator is not None:
                 self.add(obj.indicator)
-        elif isinstance(obj, Department) and obj.id is not None:
-            self.department_ids.add(obj.id)
+        elif isinstance(obj, Department):
+            if self.shown:
+                self.region_ids.update(_values(state, "region_id"))
+            elif obj.id is not None:
+                self.department_ids.add(obj.id)
 
     def resolve(self, connection) -> set[int]:
         ids = set(self.plan_ids)
+
+        def add(query):
+            ids.update(connection.scalars(query))
+
+        if self.notice_ids:
+            self.milestone_ids |= set(
+                connection.scalars(select(Notice.milestone_id).where(Notice.id.in_(self.notice_ids)))
+            )
         if self.milestone_ids:
-            ids |= set(
-                connection.scalars(select(Milestone.plan_id).where(Milestone.id.in_(self.milestone_ids)))
-            )
+            add(select(Milestone.plan_id).where(Milestone.id.in_(self.milestone_ids)))
         if self.indicator_ids:
-            ids |= set(
-                connection.scalars(select(Indicator.plan_id).where(Indicator.id.in_(self.indicator_ids)))
-            )
+            add(select(Indicator.plan_id).where(Indicator.id.in_(self.indicator_ids)))
+        if self.node_ids:
+            add(select(PlanNode.plan_id).where(PlanNode.id.in_(self.node_ids)))
         if self.department_ids:
-            ids |= set(
-                connection.scalars(
+            if self.shown:
+                regions = select(Department.region_id).where(Department.id.in_(self.department_ids))
+                add(select(Plan.id).where(Plan.region_id.in_(regions)))
+            else:
+                add(
                     select(Milestone.plan_id)
                     .where(Milestone.lead_department_id.in_(self.department_ids))
                     .distinct()
                 )
-            )
+        if self.region_ids:
+            add(select(Plan.id).where(Plan.region_id.in_(self.region_ids)))
         return ids
 
 
-def bump(session: Session, plan_ids) -> None:
-    """Add one to the data_version of these plans, in the session's transaction."""
-    ids = sorted(i for i in plan_ids if i is not None)
-    if not ids:
-        return
-    session.connection().execute(
-        update(Plan.__table__)
-        .where(Plan.__table__.c.id.in_(ids))
+def bump(session: Session, plan_ids, shown_ids=()) -> None:
+    """In the session's transaction: add one to both versions of plan_ids (a change that
+    can move their forecast) and to the content_version of shown_ids (one that shows)."""
+    both = sorted(i for i in plan_ids if i is not None)
+    shown = sorted({i for i in shown_ids if i is not None} - set(both))
+    table = Plan.__table__
+    for ids, values in (
+        (both, {"data_version": table.c.data_version + 1, "content_version": table.c.content_version + 1}),
+        (shown, {"content_version": table.c.content_version + 1}),
+    ):
+        if not ids:
+            continue
         # updated_at kept: a version bump is not a change of the plan's settings
-        .values(data_version=Plan.__table__.c.data_version + 1, updated_at=Plan.__table__.c.updated_at)
-    )
-    for plan_id in ids:  # an instance in the session reads the new number when next used
+        session.connection().execute(
+            update(table).where(table.c.id.in_(ids)).values(**values, updated_at=table.c.updated_at)
+        )
+    for plan_id in (*both, *shown):  # an instance in the session reads the new numbers when next used
         plan = session.identity_map.get(session.identity_key(Plan, plan_id))
-        if plan is not None and "data_version" in plan.__dict__:
-            session.expire(plan, ["data_version"])
+        if plan is not None:
+            loaded = [k for k in _VERSIONS if k in plan.__dict__]
+            if loaded:
+                session.expire(plan, loaded)
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
-    plans = _Plans(session)
+    moved, shown = _Plans(session), _Plans(session, shown=True)
     with session.no_autoflush:
         for kind, objs in (("new", session.new), ("dirty", session.dirty), ("deleted", session.deleted)):
             for obj in objs:
                 if isinstance(obj, Plan) and kind != "dirty":
-                    continue  # a new plan starts at 0; a deleted one has no forecast
-                if _counts(obj, inspect(obj), kind):
-                    plans.add(obj)
-        bump(session, plans.resolve(session.connection()))
+                    continue  # a new plan starts at 0; a deleted one has no pages
+                state = inspect(obj)
+                if _counts(obj, state, kind):
+                    moved.add(obj)
+                if _shown(obj, state, kind):
+                    shown.add(obj)
+        connection = session.connection()
+        bump(session, moved.resolve(connection), shown.resolve(connection))
 
 
 # -- Core statements through the session --------------------------------------
@@ -247,7 +324,21 @@ def _conditions(statement) -> dict[str, set]:
     return out
 
 
-def _statement_plans(session: Session, table, statement, params) -> set[int] | None:
+# Tables whose own id leads to a plan through a column of theirs.
+_OWN_ID = {
+    "plan_node": (PlanNode.id, PlanNode.plan_id),
+    "dependency": (Dependency.id, Dependency.plan_id),
+    "reminder_policy": (ReminderPolicy.id, ReminderPolicy.plan_id),
+    "forecast_run": (ForecastRun.id, ForecastRun.plan_id),
+    "bulletin": (Bulletin.id, Bulletin.plan_id),
+    "extension": (Extension.id, Extension.milestone_id),
+    "progress_report": (ProgressReport.id, ProgressReport.milestone_id),
+    "evidence": (Evidence.id, Evidence.milestone_id),
+    "notice_round": (NoticeRound.id, NoticeRound.notice_id),
+}
+
+
+def _statement_plans(session: Session, table, statement, params, shown: bool) -> set[int] | None:
     """The plans a DML statement on a watched table touches; None when it cannot tell."""
     found = _conditions(statement)
     rows = params if isinstance(params, list) else [params] if isinstance(params, dict) else []
@@ -259,45 +350,61 @@ def _statement_plans(session: Session, table, statement, params) -> set[int] | N
         v = getattr(value, "effective_value", None)
         if v is not None:
             found.setdefault(getattr(col, "name", col), set()).add(v)
-    plans = _Plans(session)
+    plans = _Plans(session, shown=shown)
+    connection = session.connection()
+    name = table.name
     if "plan_id" in found:
         plans.plan_ids |= found["plan_id"]
-    elif table.name == "plan" and "id" in found:
+    elif name == "plan" and "id" in found:
         plans.plan_ids |= found["id"]
-    elif "milestone_id" in found or (table.name == "milestone" and "id" in found):
+    elif "milestone_id" in found or (name == "milestone" and "id" in found):
         plans.milestone_ids |= found.get("milestone_id") or found["id"]
     elif "predecessor_id" in found or "successor_id" in found:
         plans.milestone_ids |= found.get("predecessor_id", set()) | found.get("successor_id", set())
-    elif "indicator_id" in found or (table.name == "indicator" and "id" in found):
+    elif "indicator_id" in found or (name == "indicator" and "id" in found):
         plans.indicator_ids |= found.get("indicator_id") or found["id"]
-    elif "id" in found and table.name in ("plan_node", "dependency"):
-        model = PlanNode if table.name == "plan_node" else Dependency
-        query = select(model.plan_id).where(model.id.in_(found["id"]))
-        plans.plan_ids |= set(session.connection().scalars(query))
-    elif table.name == "extension" and "id" in found:
-        plans.milestone_ids |= set(
-            session.connection().scalars(select(Extension.milestone_id).where(Extension.id.in_(found["id"])))
-        )
+    elif "notice_id" in found or (name == "notice" and "id" in found):
+        plans.notice_ids |= found.get("notice_id") or found["id"]
+    elif "node_id" in found:
+        plans.node_ids |= found["node_id"]
+    elif name == "department" and "id" in found:
+        plans.department_ids |= found["id"]
+    elif name in _OWN_ID and "id" in found:
+        own, via = _OWN_ID[name]
+        owners = set(connection.scalars(select(via).where(own.in_(found["id"]))))
+        {"plan_id": plans.plan_ids, "milestone_id": plans.milestone_ids, "notice_id": plans.notice_ids}[
+            via.key
+        ].update(owners)
     else:
         return None
-    return plans.resolve(session.connection())
+    return plans.resolve(connection)
 
 
 def _before_statement(state) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = _table_of(state.statement)
-    if table is None or getattr(table, "name", None) not in _WATCHED_TABLES:
+    name = getattr(table, "name", None)
+    if name not in _SHOWN_TABLES:
         return
-    if state.is_update:
+    moves = name in _WATCHED_TABLES
+    if moves and state.is_update:
         values = getattr(state.statement, "_values", None) or {}
         names = {getattr(c, "name", c) for c in values}
-        if names and names <= _TABLE_IGNORED.get(table.name, set()) | {"updated_at"}:
-            return
+        if name == "department":
+            moves = "name" in names
+        elif names and names <= _TABLE_IGNORED.get(name, set()) | {"updated_at"}:
+            moves = False
     session = state.session
     with session.no_autoflush:
-        ids = _statement_plans(session, table, state.statement, state.parameters)
-        if ids is None:
-            log.warning("data_version: %s on %s not placed; every plan bumped", state.statement, table.name)
-            ids = set(session.connection().scalars(select(Plan.id)))
-        bump(session, ids)
+        shown = _statement_plans(session, table, state.statement, state.parameters, shown=True)
+        moved = (
+            _statement_plans(session, table, state.statement, state.parameters, shown=False)
+            if moves
+            else set()
+        )
+        if shown is None or moved is None:
+            log.warning("plan versions: %s on %s not placed; every plan bumped", state.statement, name)
+            every = set(session.connection().scalars(select(Plan.id)))
+            shown, moved = every, every if moves else set()
+        bump(session, moved, shown)

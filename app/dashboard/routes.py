@@ -26,7 +26,7 @@ from app.listing import search_text
 from app.models import Plan
 from app.params import MAX_PAGE, int_arg
 from app.permissions import has_permission, require
-from app.plans.tree_data import plan_fingerprint
+from app.plans.content_version import plan_key
 from app.stars.present import prob, star_text
 from app.status import plan_status
 
@@ -102,7 +102,7 @@ def plan(code: str):
     # runs' dates, not only on which runs exist) and whether the viewer may act.
     key = (
         "dashboard",
-        *plan_fingerprint(plan.id, today),
+        *plan_key(plan.id, today),
         plan.updated_at,
         week_run.id if week_run is not None else None,
         can_act,
@@ -151,7 +151,7 @@ def items(code: str):
     args = tuple(request.args.get(k) for k in ("colour", "node", "department"))
     key = (
         "dashboard-list",
-        *plan_fingerprint(plan.id, today),
+        *plan_key(plan.id, today),
         plan.updated_at,
         can_act,
         args,

@@ -28,7 +28,7 @@ from app.extensions import db
 from app.forecasting.snapshot import latest_run, target_date_of
 from app.formatting import soon_days
 from app.models import Dependency, ForecastRun, Milestone, Plan
-from app.plans.tree_data import plan_fingerprint
+from app.plans.content_version import plan_key
 
 STORED = "stored"  # finish dates of the stored run, which still describes the plan
 RECOMPUTED = "recomputed"  # the plan changed after the stored run: finish dates worked out again
@@ -174,7 +174,7 @@ class PlanGraph:
 def plan_graph(plan: Plan) -> PlanGraph:
     run = latest_run(plan)
     today, target = clock.today(), target_date_of(plan)
-    key = (*plan_fingerprint(plan.id, today), target, run.id if run is not None else None, soon_days(plan.id))
+    key = (*plan_key(plan.id, today), target, run.id if run is not None else None, soon_days(plan.id))
     with _LOCK:
         st = _CACHE.get(plan.id)
     if st is not None and st.key == key:

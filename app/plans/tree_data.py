@@ -2,39 +2,31 @@
 
 The same facts and rules as app.status.plan_status (one rule set for every page), read
 as plain columns, and without what only the dashboard needs (what each milestone holds
-up downstream). The result is kept per process while a cheap fingerprint of the plan's
-rows (counts, newest ids and update times of milestones, nodes, dependencies, reports,
-notices, the policy and the forecast runs) and the date stay the same, so a big plan's
-tree page does not recount 6,000 milestones on every request.
+up downstream). The result is kept per process while the plan's content_version and the
+date stay the same (app/plans/content_version.py), so a big plan's tree page does not
+recount 6,000 milestones on every request.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import g, has_request_context
-from sqlalchemy import Integer, String, any_, bindparam, case, cast, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select
 
 from app.engines import status as rules
 from app.engines.schedule import is_overdue, planned_start
 from app.extensions import db
 from app.models import (
-    Department,
     Dependency,
-    ForecastRun,
     Milestone,
     Notice,
-    Plan,
     PlanNode,
     ProgressReport,
-    ReminderPolicy,
 )
-from app.models.plan import node_department
+from app.plans.content_version import plan_key
 from app.status.plan_status import Row, awaiting_reply, stored_forecast, thresholds_for
 
 PAGE_SIZE = 50  # milestones of one node per page
@@ -61,104 +53,8 @@ class StatusSummary:
     tri_totals: rules.Counts = field(default_factory=rules.Counts)
 
 
-def plan_fingerprint(plan_id: int, today: date) -> tuple:
-    """Changes whenever a row the summary reads is added, removed or updated: per table one
-    scan for its count, newest id and newest update, all in one round trip. Read once per
-    request (the milestone page asks for the tree summary and the graph, each keyed by it):
-    at 6,000 milestones the scan is a fifth of the page's database time."""
-    memo = g.setdefault("plan_fingerprints", {}) if has_request_context() else {}
-    key = (plan_id, today)
-    if key not in memo:
-        memo[key] = _read_fingerprint(plan_id, today)
-    return memo[key]
-
-
-def _read_fingerprint(plan_id: int, today: date) -> tuple:
-    stmt = _fingerprint_statement(db.session.get_bind().dialect.name)
-    row = db.session.execute(stmt, {"fp_plan": plan_id}).one()
-    return (plan_id, today, *tuple(row))
-
-
-def _joined(*parts):
-    """Aggregates as one text ("12/340/2021-03-01 …"), an empty part for a NULL."""
-    text = cast(parts[0], String)
-    for part in parts[1:]:
-        text = text + literal("/") + func.coalesce(cast(part, String), "")
-    return text
-
-
-@functools.cache
-def _fingerprint_statement(dialect: str):
-    """Built once per dialect (the plan is a bound parameter): building this select of ten
-    subqueries cost more Python time than the database spent answering it.
-
-    Rows reached through the plan's milestones or nodes are picked by their foreign key
-    among the plan's ids. On PostgreSQL as `= ANY(ARRAY(…))`: as a join, a plan of
-    thousands of milestones made the planner hash the whole province's reports and
-    node links (a scan that grows with every other area), where this probes the index."""
-    plan_id = bindparam("fp_plan", type_=Integer)
-
-    milestone_ids = select(Milestone.id).where(Milestone.plan_id == plan_id).scalar_subquery()
-    node_ids = select(PlanNode.id).where(PlanNode.plan_id == plan_id).scalar_subquery()
-    if dialect == "postgresql":
-        # the plan's milestone ids gathered once (a CTE), for the reports and the notices
-        gathered = select(func.array(milestone_ids).label("ids")).cte("plan_milestone_ids")
-        milestone_array = cast(select(gathered.c.ids).scalar_subquery(), ARRAY(Integer))
-
-        def in_milestones(column):
-            return column == any_(milestone_array)
-
-        def in_nodes(column):
-            return column == any_(func.array(node_ids))
-    else:
-
-        def in_milestones(column):
-            return column.in_(milestone_ids)
-
-        def in_nodes(column):
-            return column.in_(node_ids)
-
-    def agg(model, *where, changed=True):
-        parts = [func.count(model.id), func.max(model.id)]
-        if changed:
-            parts.append(func.max(model.updated_at))
-        return select(_joined(*parts)).where(*where).correlate(None).scalar_subquery()
-
-    awaiting = case((Notice.state.in_(("issued", "acknowledged", "returned")), Notice.id))
-    return select(
-        agg(Milestone, Milestone.plan_id == plan_id),
-        agg(PlanNode, PlanNode.plan_id == plan_id),
-        agg(Dependency, Dependency.plan_id == plan_id),
-        agg(ProgressReport, in_milestones(ProgressReport.milestone_id)),
-        # every notice, and those awaiting a reply (their count and newest id), in one pass
-        select(_joined(func.count(Notice.id), func.max(Notice.id), func.count(awaiting), func.max(awaiting)))
-        .where(in_milestones(Notice.milestone_id))
-        .correlate(None)
-        .scalar_subquery(),
-        agg(ReminderPolicy, ReminderPolicy.plan_id == plan_id),
-        agg(ForecastRun, ForecastRun.plan_id == plan_id, changed=False),
-        # What the rendered tree also shows (app/section_cache.py): department names
-        # of the plan's region, and which departments each node names, in order.
-        agg(
-            Department,
-            Department.region_id == select(Plan.region_id).where(Plan.id == plan_id).scalar_subquery(),
-        ),
-        select(
-            cast(func.count(), String)
-            + literal("/")
-            + func.coalesce(
-                cast(func.sum(node_department.c.department_id * (node_department.c.position + 1)), String),
-                "",
-            )
-        )
-        .where(in_nodes(node_department.c.node_id))
-        .correlate(None)
-        .scalar_subquery(),
-    )
-
-
 def status_summary(plan, today: date) -> StatusSummary:
-    key = plan_fingerprint(plan.id, today)
+    key = plan_key(plan.id, today)
     with _LOCK:
         hit = _CACHE.get(plan.id)
     if hit is not None and hit.key == key:

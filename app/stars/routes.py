@@ -20,7 +20,7 @@ from app.extensions import db
 from app.forecasting.snapshot import data_time, latest_run
 from app.forecasting.whatif import WhatIfError, what_if
 from app.permissions import ensure, has_permission
-from app.plans.tree_data import plan_fingerprint
+from app.plans.content_version import plan_key
 from app.stars import bp, costs, present, whatif_form
 from app.stars.forms import RecomputeForm, StepCostsForm
 from workflows.forecast_recompute import job_id, request_recompute
@@ -148,7 +148,7 @@ def _context(plan, run, std, posted=None, errors=None) -> dict:
         key = (
             "what-if",
             run.id,
-            *plan_fingerprint(plan.id, today),
+            *plan_key(plan.id, today),
             plan.updated_at,
             request.args.get("wi_q"),
         )

@@ -1,0 +1,31 @@
+"""The key of everything a plan's pages show: the plan, the date and its content_version.
+
+Plan.content_version is bumped in the same transaction as every change of a row those
+pages show (app/data_version.py: session events, so no route or job can forget it). A
+kept section (app/section_cache.py) or status summary checks it with one primary-key read,
+where the fingerprint it replaces scanned every table of the plan (~10 ms a page at 6,000
+milestones). The number is read before the section is computed, so a change committed in
+between is stored under the older key and never served as current.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import g, has_request_context
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Plan
+
+
+def plan_key(plan_id: int, today: date) -> tuple:
+    """(plan id, date, content_version, created_at), read once per request. The creation time
+    tells a plan from one loaded under the same id into a rebuilt database."""
+    memo = g.setdefault("plan_content_versions", {}) if has_request_context() else {}
+    if plan_id not in memo:
+        row = db.session.execute(
+            select(Plan.content_version, Plan.created_at).where(Plan.id == plan_id)
+        ).one_or_none()
+        memo[plan_id] = tuple(row) if row is not None else (None, None)
+    return (plan_id, today, *memo[plan_id])

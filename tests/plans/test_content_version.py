@@ -1,0 +1,236 @@
+"""Plan.content_version: every change of a row the plan's pages show bumps it in the
+change's own transaction (kept sections are keyed by it), including changes that cannot
+move the forecast (those leave data_version alone); reading pages bumps nothing, and a
+plan of another region never moves."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import (
+    Bulletin,
+    Department,
+    Evidence,
+    ForecastRun,
+    Milestone,
+    Notice,
+    NoticeRound,
+    Plan,
+    PlanNode,
+    ProgressReport,
+    ReminderPolicy,
+    User,
+)
+from app.models.plan import node_department
+from app.planio.links import sync_links
+from tests.factories import build_world
+from tests.conftest import login
+
+
+def versions(code: str) -> tuple[int, int]:
+    row = db.session.execute(select(Plan.content_version, Plan.data_version).where(Plan.code == code)).one()
+    return tuple(row)
+
+
+@pytest.fixture
+def world(ctx):
+    return build_world()
+
+
+class Seen:
+    """plan-a's (content, data) versions before a change; plan-b (another region) must not move."""
+
+    def __init__(self):
+        self.a, self.b = versions("plan-a"), versions("plan-b")
+
+    def after(self) -> tuple[bool, bool]:
+        assert versions("plan-b") == self.b, "another region's plan moved"
+        now = versions("plan-a")
+        return now[0] > self.a[0], now[1] > self.a[1]
+
+
+def _milestone(w):
+    return db.session.get(Milestone, w["m_police"])
+
+
+def _notice(w):
+    n = Notice(
+        milestone_id=w["m_police"],
+        department_id=db.session.get(User, w["police"]).department_id,
+        issued_by_id=w["office"],
+        text="请说明进度",
+        reply_due=date(2021, 3, 20),
+    )
+    db.session.add(n)
+    db.session.commit()
+    return n
+
+
+def _report(w, state="draft"):
+    user = db.session.get(User, w["police"])
+    r = ProgressReport(
+        milestone_id=w["m_police"],
+        department_id=user.department_id,
+        author_id=user.id,
+        kind="lead",
+        text="正在推进",
+        percent=40,
+        claimed_status="in_progress",
+        state=state,
+    )
+    db.session.add(r)
+    db.session.commit()
+    return r
+
+
+def _shown_only(change, w):
+    seen = Seen()
+    change(w)
+    db.session.commit()
+    assert seen.after() == (True, False)
+
+
+def test_milestone_text_shows_without_moving_the_forecast(world):
+    _shown_only(lambda w: setattr(_milestone(w), "text", "新的说明"), world)
+
+
+def test_milestone_due_date_moves_both(world):
+    seen = Seen()
+    _milestone(world).due_date = date(2021, 6, 30)
+    db.session.commit()
+    assert seen.after() == (True, True)
+
+
+def test_a_draft_report_and_its_edit_and_evidence(world):
+    seen = Seen()
+    r = _report(world)
+    assert seen.after() == (True, False)
+    seen = Seen()
+    r.text = "已完成过半"
+    db.session.commit()
+    assert seen.after() == (True, False)
+    seen = Seen()
+    db.session.add(
+        Evidence(
+            report_id=r.id,
+            milestone_id=world["m_police"],
+            uploaded_by_id=world["police"],
+            original_name="截图.png",
+            stored_name="abc123.png",
+            sha256="0" * 64,
+            size=10,
+            content_type="image/png",
+        )
+    )
+    db.session.commit()
+    assert seen.after() == (True, False)
+
+
+def test_notice_issued_answered_and_its_round(world):
+    seen = Seen()
+    n = _notice(world)
+    assert seen.after() == (True, False)
+    seen = Seen()
+    n.state = "acknowledged"
+    db.session.commit()
+    assert seen.after() == (True, False)
+    seen = Seen()
+    db.session.add(NoticeRound(notice_id=n.id, number=1, reply_text="已整改", replied_by_id=world["police"]))
+    db.session.commit()
+    assert seen.after() == (True, False)
+
+
+def test_reminder_policy_forecast_run_and_bulletin(world):
+    plan_id = db.session.scalar(select(Plan.id).where(Plan.code == "plan-a"))
+    _shown_only(lambda w: db.session.add(ReminderPolicy(plan_id=plan_id, status_soon_days=10)), world)
+    _shown_only(
+        lambda w: db.session.add(
+            ForecastRun(
+                plan_id=plan_id,
+                as_of=date(2021, 3, 15),
+                target_date=date(2021, 10, 31),
+                data_key="k1",
+                result={},
+            )
+        ),
+        world,
+    )
+    _shown_only(
+        lambda w: db.session.add(
+            Bulletin(
+                plan_id=plan_id, kind="on_demand", week=date(2021, 3, 15), as_of=date(2021, 3, 15), data={}
+            )
+        ),
+        world,
+    )
+
+
+def test_node_leader_and_departments(world):
+    node = db.session.scalar(select(PlanNode).where(PlanNode.plan.has(code="plan-a")))
+    _shown_only(lambda w: setattr(node, "leader_id", w["leader"]), world)
+    # the leader as app/notify/leaders.py writes it: a Core UPDATE through the session
+    _shown_only(
+        lambda w: db.session.execute(
+            update(PlanNode)
+            .where(PlanNode.id == node.id)
+            .values(leader_id=None)
+            .execution_options(synchronize_session=False)
+        ),
+        world,
+    )
+    police = db.session.get(User, world["police"]).department_id
+    _shown_only(lambda w: sync_links(node_department, "node_id", node.id, "department_id", [police]), world)
+
+
+def test_department_of_the_region(world):
+    """Any field of a department of the plan's region shows (names on the pages); its name
+    also moves the forecast of the plans it leads in, through the admin's Core UPDATE too."""
+    police = db.session.get(User, world["police"]).department_id
+    region = db.session.get(Department, police).region_id
+    _shown_only(lambda w: db.session.add(Department(region_id=region, name="甲市新部门")), world)
+    seen = Seen()
+    db.session.execute(
+        update(Department)
+        .where(Department.id == police)
+        .values(name="甲市公安局（新）")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    assert seen.after() == (True, True)
+    _shown_only(
+        lambda w: db.session.execute(
+            update(Department)
+            .where(Department.id == police)
+            .values(webhook_url="https://example.invalid/hook")
+            .execution_options(synchronize_session=False)
+        ),
+        world,
+    )
+
+
+def test_rollback_undoes_the_bump(world):
+    before = versions("plan-a")
+    _milestone(world).text = "改了又撤回"
+    db.session.flush()
+    assert versions("plan-a")[0] == before[0] + 1  # in the change's own transaction
+    db.session.rollback()
+    assert versions("plan-a") == before
+
+
+def test_reading_pages_bumps_nothing(world, app, client):
+    db.session.commit()
+    before = versions("plan-a"), versions("plan-b")
+    login(client, "office")
+    for path in (
+        "/plans/plan-a",
+        "/plans/plan-a/dashboard",
+        "/plans/plan-a/stars",
+        "/plans/plan-a/graph.json",
+    ):
+        assert client.get(path).status_code == 200, path
+    login(client, "police")
+    assert client.get("/my").status_code == 200
+    db.session.expire_all()
+    assert (versions("plan-a"), versions("plan-b")) == before
