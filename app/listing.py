@@ -1,6 +1,8 @@
 """The list pages' search boxes and pages: the typed text, a literal LIKE pattern over
 some columns, and one page of rows with the query string's ?page=."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import or_
 
 from app.extensions import db
@@ -41,3 +43,32 @@ def paged(stmt, per_page: int):
     return db.paginate(
         stmt, page=int_arg("page", high=MAX_PAGE, default=1, strict=False), per_page=per_page, error_out=False
     )
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """What the `pager` macro reads, for a list paged by hand (a window count, a cut list)."""
+
+    page: int
+    total: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1

@@ -22,7 +22,7 @@ from app.dashboard.runs import change, headline, run_known_on
 from app.engines import status as rules
 from app.errors import render_error
 from app.extensions import db
-from app.listing import search_text
+from app.listing import PageInfo, search_text
 from app.models import Plan
 from app.params import MAX_PAGE, int_arg
 from app.permissions import has_permission, require
@@ -140,8 +140,7 @@ def items(code: str):
             title=title,
             rows=exceptions.shape(selected[(page - 1) * LIST_PAGE : page * LIST_PAGE]),
             total=len(selected),
-            page=page,
-            pages=pages,
+            pager_info=PageInfo(page, len(selected), LIST_PAGE),
             can_act=can_act,
         )
         return title, Markup(body)

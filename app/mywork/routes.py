@@ -7,10 +7,11 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import access, audit, clock, uploads
+from app import access, audit, clock, section_cache, uploads
 from app.errors import render_error
 from app.extensions import db
 from app.forecasting.known import DIRECT_TABLE
+from app.listing import PageInfo
 from app.locking import is_stale
 from app.models import (
     Evidence,
@@ -28,6 +29,7 @@ from app.mywork.notices import department_notices
 from app.mywork.reports import PendingReport, create_report, pending_report, save_report
 from app.params import MAX_PAGE, int_arg
 from app.permissions import ensure
+from app.plans.content_version import region_key
 from app.status.many_plans import milestone_statuses
 
 NOTIFICATIONS_PER_PAGE = 50
@@ -43,9 +45,42 @@ DONE_SHOWN = 20
 @login_required
 def index():
     dept_id = current_user.department_id
-    open_page = done_milestones = notices = returned = []
+    notices = returned = []
+    page = int_arg("page", high=MAX_PAGE, default=1, strict=False)
+    if dept_id is not None:
+        notices = department_notices(dept_id)
+        returned = db.session.scalars(
+            select(ProgressReport)
+            .where(ProgressReport.department_id == dept_id, ProgressReport.state == "returned")
+            .order_by(ProgressReport.reviewed_at.desc())
+        ).all()
+    # The milestone lists and the indicator plans are the region's plans' rows as this
+    # department and role see them: kept while no plan of the region changes (its
+    # content_version) and the date stays (the 三色 colours). The notices carry forms.
+    key = (
+        "mywork",
+        current_user.role,
+        dept_id,
+        page,
+        MY_PAGE,
+        DONE_SHOWN,
+        *region_key(current_user.region_id, clock.today()),
+    )
+    lists = section_cache.section(key, lambda: _lists(dept_id, page))
+    return render_template(
+        "mywork/index.html",
+        lists=lists,
+        notices=notices,
+        returned=returned,
+        returned_values=_returned_values(dept_id) if dept_id is not None else [],
+    )
+
+
+def _lists(dept_id: int | None, page: int) -> str:
+    """The open milestones (a page by due date, with their colours), the indicator plans and
+    the latest finished milestones."""
+    open_page = done_milestones = []
     open_total = done_total = 0
-    page = 1
     if dept_id is not None:
         mine = access.visible_milestones(current_user).where(
             (Milestone.lead_department_id == dept_id) | Milestone.co_departments.any(id=dept_id)
@@ -53,7 +88,6 @@ def index():
         is_done = Milestone.status == "done"
         # The list shows the milestone's own columns only (title, role, due, status, colour).
         open_stmt = mine.where(~is_done).order_by(Milestone.due_date, Milestone.id)
-        page = int_arg("page", high=MAX_PAGE, default=1, strict=False)
         open_page, open_total = _counted_page(open_stmt, MY_PAGE, page)
         if not open_page and page > 1:  # past the end (a stale link): the first page
             page = 1
@@ -63,31 +97,15 @@ def index():
             DONE_SHOWN,
             1,
         )
-        notices = department_notices(dept_id)
-        returned = db.session.scalars(
-            select(ProgressReport)
-            .where(ProgressReport.department_id == dept_id, ProgressReport.state == "returned")
-            .order_by(ProgressReport.reviewed_at.desc())
-        ).all()
     return render_template(
-        "mywork/index.html",
+        "mywork/_lists.html",
         tri_status=_statuses(open_page),
         open_milestones=open_page,
         open_total=open_total,
         per_page=MY_PAGE,
-        pager={
-            "page": page,
-            "pages": max(1, -(-open_total // MY_PAGE)),
-            "has_prev": page > 1,
-            "has_next": page * MY_PAGE < open_total,
-            "prev_num": page - 1,
-            "next_num": page + 1,
-        },
+        pager=PageInfo(page, open_total, MY_PAGE),
         done_milestones=done_milestones,
         done_total=done_total,
-        notices=notices,
-        returned=returned,
-        returned_values=_returned_values(dept_id) if dept_id is not None else [],
         indicator_plans=_indicator_plans(),
     )
 

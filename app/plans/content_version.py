@@ -29,3 +29,17 @@ def plan_key(plan_id: int, today: date) -> tuple:
         ).one_or_none()
         memo[plan_id] = tuple(row) if row is not None else (None, None)
     return (plan_id, today, *memo[plan_id])
+
+
+def region_key(region_id: int | None, today: date) -> tuple:
+    """The keys of every plan of a region, for a section drawn from several of its plans
+    (我的工作): one statement; each plan's key is remembered for the rest of the request."""
+    memo = g.setdefault("plan_content_versions", {}) if has_request_context() else {}
+    rows = db.session.execute(
+        select(Plan.id, Plan.content_version, Plan.created_at)
+        .where(Plan.region_id == region_id)
+        .order_by(Plan.id)
+    ).all()
+    for plan_id, version, created in rows:
+        memo.setdefault(plan_id, (version, created))
+    return (region_id, today, *(memo[r.id] + (r.id,) for r in rows))
