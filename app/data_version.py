@@ -43,7 +43,8 @@ Plan.content_version is bumped by the same events for every change of a row the 
 pages show (app/plans/content_version.py keys their kept sections by it): all of the
 above whatever the field, and reports and values in any state, evidence, 督办 notices and
 their rounds, the reminder policy, forecast runs, bulletins, the departments of the plan's
-region (any field; a new one too) and the departments each node names. A forecast-moving
+region (any field; a new one too), the departments each node names, the region itself and
+its users (name, role, department; not a log-in, log-out or password). A forecast-moving
 change bumps both numbers.
 """
 
@@ -70,7 +71,9 @@ from app.models import (
     Plan,
     PlanNode,
     ProgressReport,
+    Region,
     ReminderPolicy,
+    User,
 )
 
 log = logging.getLogger(__name__)
@@ -98,7 +101,11 @@ SHOWN = (
     ReminderPolicy,
     ForecastRun,
     Bulletin,
+    Region,
+    User,
 )
+# What a user row holds that no page shows (a log-in, a log-out, a password).
+_USER_UNSHOWN = _VERSIONS | _STAMPS | {"last_login_at", "session_version", "password_hash"}
 # Tables written with Core statements through the session.
 _TABLE_IGNORED = {"plan_node": {"leader_id", "updated_at", "text"}, "plan": {"updated_at"}}
 _WATCHED_TABLES = {
@@ -171,7 +178,8 @@ def _counts(obj, state, kind: str) -> bool:
 
 def _shown(obj, state, kind: str) -> bool:
     """Does this change show on the plan's pages?"""
-    return isinstance(obj, SHOWN) and (kind != "dirty" or _changed(state, _VERSIONS))
+    ignored = _USER_UNSHOWN if isinstance(obj, User) else _VERSIONS
+    return isinstance(obj, SHOWN) and (kind != "dirty" or _changed(state, ignored))
 
 
 class _Plans:
@@ -221,6 +229,11 @@ class _Plans:
                 self.indicator_ids.update(ids)
             elif obj.indicator is not None:
                 self.add(obj.indicator)
+        elif isinstance(obj, User):  # names and roles on the pages of the user's region
+            self.region_ids.update(_values(state, "region_id"))
+        elif isinstance(obj, Region):
+            if obj.id is not None:
+                self.region_ids.add(obj.id)
         elif isinstance(obj, Department):
             if self.shown:
                 self.region_ids.update(_values(state, "region_id"))

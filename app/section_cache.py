@@ -52,6 +52,33 @@ def section(key: tuple, render: Callable[[], str]) -> Markup:
     return kept(key, lambda: Markup(render()))
 
 
+# Stands for the CSRF token while a section with forms is rendered; each request's own
+# token replaces it when the section is served, so no viewer ever gets another's token.
+CSRF_MARK = "csrf-token-of-this-request"
+
+
+def section_with_forms(key: tuple, render: Callable[[], str]) -> Markup:
+    """A section holding forms, kept like `section`: rendered (forms constructed inside
+    render) with CSRF_MARK for the token, which is replaced by this request's token."""
+    from flask import current_app, g
+    from flask_wtf.csrf import generate_csrf
+
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+    def marked() -> str:
+        own = g.pop(field, None)
+        setattr(g, field, CSRF_MARK)  # what generate_csrf hands out for the rest of the render
+        try:
+            return render()
+        finally:
+            g.pop(field, None)
+            if own is not None:
+                setattr(g, field, own)
+
+    body = kept(key, lambda: Markup(marked()))
+    return Markup(body.replace(CSRF_MARK, generate_csrf())) if CSRF_MARK in body else body
+
+
 def json_response(key: tuple, build: Callable[[], object]):
     """A JSON response whose serialised body is kept under key (built when absent)."""
     from flask import current_app

@@ -5,7 +5,7 @@ from collections import Counter, defaultdict
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app import access, audit, clock, section_cache
@@ -25,6 +25,7 @@ from app.params import MAX_PAGE, int_arg
 from app.permissions import ensure, has_permission
 from app.planio.excel import plan_to_xlsx
 from app.plans import bp
+from app.plans.content_version import plan_key
 from app.plans.dependencies import DependencyRefused, add_dependency, remove_dependency
 from app.plans.forms import NoticeForm
 from app.plans.graph_data import milestone_neighbourhood
@@ -206,6 +207,26 @@ def milestone(milestone_id: int):
         joinedload(Milestone.node),
         joinedload(Milestone.lead_department),
     )
+    # The body shows the plan's rows (its content_version, with the date), the milestone's
+    # history (its newest audit row) and what this viewer may see and do: kept under those.
+    newest_event = db.session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.milestone_id == m.id))
+    key = (
+        "milestone",
+        m.id,
+        *plan_key(m.plan_id, clock.today()),
+        newest_event,
+        current_user.id,
+        current_user.role,
+        current_user.department_id,
+        current_user.region_id,
+    )
+    body = section_cache.section_with_forms(key, lambda: _milestone_body(m))
+    return render_template(
+        "plans/milestone.html", m=m, body=body, picker=has_permission(current_user, "edit_plan")
+    )
+
+
+def _milestone_body(m: Milestone) -> str:
     links_of_m = db.session.scalars(
         select(Dependency)
         .where(or_(Dependency.successor_id == m.id, Dependency.predecessor_id == m.id))
@@ -250,7 +271,7 @@ def milestone(milestone_id: int):
     if has_permission(current_user, "edit_plan"):
         dependency_form = _dependency_form(m)
     return render_template(
-        "plans/milestone.html",
+        "plans/_milestone_body.html",
         dependency_form=dependency_form,
         m=m,
         predecessors=predecessors,
