@@ -44,7 +44,8 @@ pages show (app/plans/content_version.py keys their kept sections by it): all of
 above whatever the field, and reports and values in any state, evidence, 督办 notices and
 their rounds, the reminder policy, forecast runs, bulletins, the departments of the plan's
 region (any field; a new one too), the departments each node names, the region itself and
-its users (name, role, department; not a log-in, log-out or password). A forecast-moving
+its users (name, role, department; not a log-in, log-out or password) and its 智慧社区
+communities, their items and rule (星级测算 shows what the coverage gap costs). A forecast-moving
 change bumps both numbers.
 """
 
@@ -58,6 +59,9 @@ from sqlalchemy.sql import operators, visitors
 
 from app.models import (
     Bulletin,
+    Community,
+    CommunityItem,
+    CommunityRule,
     Department,
     Dependency,
     Evidence,
@@ -103,6 +107,9 @@ SHOWN = (
     Bulletin,
     Region,
     User,
+    Community,
+    CommunityItem,
+    CommunityRule,
 )
 # What a user row holds that no page shows (a log-in, a log-out, a password).
 _USER_UNSHOWN = _VERSIONS | _STAMPS | {"last_login_at", "session_version", "password_hash"}
@@ -130,6 +137,9 @@ _SHOWN_TABLES = _WATCHED_TABLES | {
     "node_department",
     "milestone_co_department",
     "indicator_department",
+    "community",
+    "community_item",
+    "community_rule",
 }
 
 
@@ -196,6 +206,7 @@ class _Plans:
         self.region_ids: set[int] = set()
         self.notice_ids: set[int] = set()
         self.node_ids: set[int] = set()
+        self.community_ids: set[int] = set()
 
     def add(self, obj) -> None:
         """The plan(s) of a model instance (old and new owner, should it move)."""
@@ -231,6 +242,10 @@ class _Plans:
                 self.add(obj.indicator)
         elif isinstance(obj, User):  # names and roles on the pages of the user's region
             self.region_ids.update(_values(state, "region_id"))
+        elif isinstance(obj, (Community, CommunityRule)):  # 智慧社区 coverage on 星级测算
+            self.region_ids.update(_values(state, "region_id"))
+        elif isinstance(obj, CommunityItem):
+            self.community_ids.update(_values(state, "community_id"))
         elif isinstance(obj, Region):
             if obj.id is not None:
                 self.region_ids.add(obj.id)
@@ -266,6 +281,10 @@ class _Plans:
                     .where(Milestone.lead_department_id.in_(self.department_ids))
                     .distinct()
                 )
+        if self.community_ids:
+            self.region_ids |= set(
+                connection.scalars(select(Community.region_id).where(Community.id.in_(self.community_ids)))
+            )
         if self.region_ids:
             add(select(Plan.id).where(Plan.region_id.in_(self.region_ids)))
         return ids
@@ -380,6 +399,10 @@ def _statement_plans(session: Session, table, statement, params, shown: bool) ->
         plans.notice_ids |= found.get("notice_id") or found["id"]
     elif "node_id" in found:
         plans.node_ids |= found["node_id"]
+    elif "community_id" in found or (name == "community" and "id" in found):
+        plans.community_ids |= found.get("community_id") or found["id"]
+    elif name == "community_rule" and "region_id" in found:
+        plans.region_ids |= found["region_id"]
     elif name == "department" and "id" in found:
         plans.department_ids |= found["id"]
     elif name in _OWN_ID and "id" in found:

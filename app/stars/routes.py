@@ -7,6 +7,7 @@ request that computes: the user asks for it, and it saves nothing.
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from redis.exceptions import RedisError
 from rq.job import JobStatus
 from werkzeug.datastructures import MultiDict
@@ -160,12 +161,12 @@ def _context(plan, run, std, posted=None, errors=None) -> dict:
     return context
 
 
-def _render(plan, status_code=200, **extra):
+def _body(plan, **extra) -> str:
     run = latest_run(plan)
     std = load_standard(plan.standard_code) if plan.standard_code else None
     context = _context(plan, run, std, extra.pop("posted", None), extra.pop("errors", None))
-    page = render_template(
-        "stars/page.html",
+    return render_template(
+        "stars/_page_body.html",
         plan=plan,
         run=run,
         std=std,
@@ -176,14 +177,31 @@ def _render(plan, status_code=200, **extra):
         **context,
         **extra,
     )
-    return page, status_code
+
+
+def _render(plan, status_code=200, **extra):
+    """The page with a posted form's answer (nothing kept)."""
+    return render_template("stars/page.html", plan=plan, body=Markup(_body(plan, **extra))), status_code
 
 
 @bp.route("/plans/<code>/stars")
 @login_required
 def page(code: str):
     plan = access.load_viewable_plan(current_user, code)
-    return _render(plan)
+    # As opened, the page is the plan's rows (its content_version with the date; the latest
+    # run is one of them), the plan row, what the viewer may do, the recompute job's state
+    # and the what-if filter: kept under those.
+    key = (
+        "stars-page",
+        *plan_key(plan.id, clock.today()),
+        plan.updated_at,
+        has_permission(current_user, "edit_plan"),
+        has_permission(current_user, "direct_value"),
+        job_state(plan.id) if plan.standard_code else None,
+        request.args.get("wi_q"),
+    )
+    body = section_cache.section_with_forms(key, lambda: _body(plan))
+    return render_template("stars/page.html", plan=plan, body=body)
 
 
 @bp.route("/plans/<code>/stars/recompute", methods=["POST"])
