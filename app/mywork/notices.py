@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import access, uploads
@@ -26,6 +27,7 @@ def department_notices(dept_id: int):
     notices = db.session.scalars(
         select(Notice)
         .where(Notice.department_id == dept_id, Notice.state != "closed")
+        .options(joinedload(Notice.milestone))  # its title and plan, one statement for all
         .order_by(Notice.reply_due)
     ).all()
     return by_colour(views(notices, current_user))

@@ -3,7 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -52,6 +52,7 @@ def index():
         returned = db.session.scalars(
             select(ProgressReport)
             .where(ProgressReport.department_id == dept_id, ProgressReport.state == "returned")
+            .options(joinedload(ProgressReport.milestone))
             .order_by(ProgressReport.reviewed_at.desc())
         ).all()
     # The milestone lists and the indicator plans are the region's plans' rows as this
