@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import access, clock
+from app import access, clock, section_cache
 from app.engines.scoring import score
 from app.errors import render_error
 from app.extensions import db
@@ -22,6 +22,7 @@ from app.locking import is_stale
 from app.models import Indicator, IndicatorValue, Milestone, Plan
 from app.models.indicator import VALUE_STATES
 from app.permissions import ensure, has_permission
+from app.plans.content_version import plan_key
 from workflows import indicator_review as value_review
 from workflows.forecast_recompute import request_recompute
 
@@ -75,6 +76,20 @@ def _can_enter(ind: Indicator) -> bool:
 @login_required
 def plan_indicators(code: str):
     plan = access.load_plan(current_user, code)
+    # The list is the plan's rows (content_version, with the date: the bands) as this role
+    # and department see them: kept under those.
+    key = (
+        "indicators",
+        *plan_key(plan.id, clock.today()),
+        current_user.role,
+        current_user.department_id,
+        current_user.region_id,
+    )
+    body = section_cache.section(key, lambda: _list_body(plan))
+    return render_template("indicators/list.html", plan=plan, body=body)
+
+
+def _list_body(plan) -> str:
     inds = db.session.scalars(
         select(Indicator)
         .where(Indicator.plan_id == plan.id, access.indicator_filter(current_user))
@@ -102,7 +117,7 @@ def plan_indicators(code: str):
             }
         )
     return render_template(
-        "indicators/list.html",
+        "indicators/_list_body.html",
         plan=plan,
         rows=rows,
         describe=values.describe,
