@@ -55,3 +55,6 @@ def test_values_and_responsibility_reach_the_kept_list(app, client):
         db.session.commit()
     assert "82.5" in row(police)
     assert "甲市公安局" in row(client)
+    transport = app.test_client()
+    login(transport, "transport")  # a department user like the police, not responsible
+    assert row(transport) == ""
