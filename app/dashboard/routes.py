@@ -67,6 +67,13 @@ LIST_PAGE = 100
 NODE_GRID_MAX = 150  # nodes; past this the count grid stops at the second level
 
 
+def _plan_key(section: str, plan, today, can_act: bool, *variant) -> tuple:
+    """The key of a plan-wide section of the 驾驶舱: the plan's rows (its content_version
+    with the date; the stored runs, the one a week back too, are among them), the plan row
+    itself, whether the viewer may act (督办 links) and the section's own variant."""
+    return (section, *plan_key(plan.id, today), plan.updated_at, can_act, *variant)
+
+
 @bp.route("/plans/<code>/dashboard")
 @login_required
 def plan(code: str):
@@ -74,11 +81,11 @@ def plan(code: str):
     today = clock.today()
     can_act = has_permission(current_user, "issue_notice")
     week_day = today - timedelta(days=WEEK_DAYS)
-    week_run = run_known_on(plan.id, week_day)
 
     def render() -> str:
         ps = plan_status(plan, today)
         now = headline(ps.run)
+        week_run = run_known_on(plan.id, week_day)
         red_rows, yellow_rows = ps.red_list(), ps.select(rules.YELLOW)
         return render_template(
             "dashboard/_plan_body.html",
@@ -97,18 +104,7 @@ def plan(code: str):
             can_act=can_act,
         )
 
-    # Everything the body shows is the plan's rows (its fingerprint, with the date), the plan
-    # row itself, the run a week back it compares with (which run that is depends on the
-    # runs' dates, not only on which runs exist) and whether the viewer may act.
-    key = (
-        "dashboard",
-        *plan_key(plan.id, today),
-        plan.updated_at,
-        week_run.id if week_run is not None else None,
-        can_act,
-        DASH_ITEMS,
-        NODE_GRID_MAX,
-    )
+    key = _plan_key("dashboard", plan, today, can_act, DASH_ITEMS, NODE_GRID_MAX)
     return render_template(
         "dashboard/plan.html",
         plan=plan,
@@ -145,18 +141,9 @@ def items(code: str):
         )
         return title, Markup(body)
 
-    # As the 驾驶舱's body: the plan's rows, the plan row, the viewer's right to act, and
-    # what the query string asks for (a big plan's list was 0.8 s of plan_status a page).
+    # What the query string asks for (a big plan's list was 0.8 s of plan_status a page).
     args = tuple(request.args.get(k) for k in ("colour", "node", "department"))
-    key = (
-        "dashboard-list",
-        *plan_key(plan.id, today),
-        plan.updated_at,
-        can_act,
-        args,
-        asked,
-        LIST_PAGE,
-    )
+    key = _plan_key("dashboard-list", plan, today, can_act, args, asked, LIST_PAGE)
     try:
         title, body = section_cache.kept(key, render, size=lambda v: len(v[1]))
     except counts.BadFilter as exc:
