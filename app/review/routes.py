@@ -6,13 +6,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import access
+from app import access, clock, section_cache
 from app.errors import render_error
 from app.extensions import db
 from app.indicators.values import describe, entry_spec, plan_standard
 from app.locking import is_stale
 from app.models import Indicator, IndicatorValue, Milestone, Plan, ProgressReport, User
 from app.permissions import ensure, require
+from app.plans.content_version import region_key
 from app.review import bp
 from app.review import milestone_edit as edits
 from app.review.forms import SPARE_CO_ROWS, ApproveForm, ExtensionForm, MilestoneEditForm, ReturnForm
@@ -26,6 +27,17 @@ STALE_MILESTONE = "该里程碑已在其他窗口或被他人修改，您的修�
 @bp.route("/review")
 @require("review")
 def queue():
+    # The region's plans hold every row the queue shows (reports, values, communities and
+    # their streets, the people who entered them): kept under their content versions. A
+    # viewer of every region, or a region without plans, is answered afresh.
+    keys = region_key(current_user.region_id, clock.today())
+    if current_user.region_id is None or len(keys) <= 2:
+        return render_template("review/queue.html", body=_queue_body())
+    key = ("review", current_user.role, current_user.department_id, *keys)
+    return render_template("review/queue.html", body=section_cache.section(key, _queue_body))
+
+
+def _queue_body() -> str:
     reports = db.session.scalars(
         select(ProgressReport)
         .join(Milestone, ProgressReport.milestone_id == Milestone.id)
@@ -34,7 +46,10 @@ def queue():
         .order_by(ProgressReport.submitted_at)
     ).all()
     return render_template(
-        "review/queue.html", reports=reports, values=_pending_values(), communities=_pending_communities()
+        "review/_queue_body.html",
+        reports=reports,
+        values=_pending_values(),
+        communities=_pending_communities(),
     )
 
 
