@@ -255,6 +255,19 @@ class _Plans:
             elif obj.id is not None:
                 self.department_ids.add(obj.id)
 
+    def _unloaded(self, model, wanted: set[int], plan_ids: set[int]) -> set[int]:
+        """Those of wanted not in the session with their plan_id loaded; the plans of the
+        others go straight into plan_ids (a report's milestone is usually at hand)."""
+        rest = set()
+        for ident in wanted:
+            obj = self.session.identity_map.get(self.session.identity_key(model, ident))
+            plan_id = obj.__dict__.get("plan_id") if obj is not None else None
+            if plan_id is None:
+                rest.add(ident)
+            else:
+                plan_ids.add(plan_id)
+        return rest
+
     def resolve(self, connection) -> set[int]:
         ids = set(self.plan_ids)
 
@@ -265,10 +278,12 @@ class _Plans:
             self.milestone_ids |= set(
                 connection.scalars(select(Notice.milestone_id).where(Notice.id.in_(self.notice_ids)))
             )
-        if self.milestone_ids:
-            add(select(Milestone.plan_id).where(Milestone.id.in_(self.milestone_ids)))
-        if self.indicator_ids:
-            add(select(Indicator.plan_id).where(Indicator.id.in_(self.indicator_ids)))
+        milestones = self._unloaded(Milestone, self.milestone_ids, ids)
+        if milestones:
+            add(select(Milestone.plan_id).where(Milestone.id.in_(milestones)))
+        indicators = self._unloaded(Indicator, self.indicator_ids, ids)
+        if indicators:
+            add(select(Indicator.plan_id).where(Indicator.id.in_(indicators)))
         if self.node_ids:
             add(select(PlanNode.plan_id).where(PlanNode.id.in_(self.node_ids)))
         if self.department_ids:
