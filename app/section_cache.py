@@ -1,13 +1,16 @@
 """Rendered page sections kept per process while what they show stays the same.
 
-A key names everything a section shows: for the plan tree and the 驾驶舱 the plan's
-fingerprint (app.plans.tree_data.plan_fingerprint: a count, newest id and newest update of
-every table they read, and the date), the plan row's own update time, and the page's
-variant (opened node, page, whether the viewer may act). A section holds no form and no
-per-user text, so one rendering serves every viewer until a row changes: rendering a plan's
-nested nodes, milestones and 三色 lists was most of these pages' time, not the database.
+A key names everything a section shows: the plan's content version with the date
+(app.plans.content_version: bumped in the transaction of every change a plan's pages show),
+or every plan of the region's for a section drawn from several; the plan row's own update
+time; and the page's variant (opened node, page, filter) and what the viewer may see and do
+(role, department, and the user where a section shows what only they may do). One rendering
+then serves until a row changes: rendering nested nodes, milestone lists and 三色 colours
+was most of these pages' time, not the database.
 
-JSON documents drawn from the same rows (graph.json, gantt.json) are kept the same way.
+Sections holding forms (the milestone page, 星级测算) are rendered with a placeholder for
+the CSRF token, replaced by each request's own token when served. JSON documents drawn
+from the same rows (graph.json, gantt.json) are kept the same way.
 
 Bounded by bytes (a big plan's section is ~200 KB), oldest out first.
 """
