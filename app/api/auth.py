@@ -73,11 +73,13 @@ def _over_limit(token_id: int) -> int | None:
         redis = redis_connection()
         pipe = redis.pipeline()
         pipe.zremrangebyscore(key, 0, moment - window)
-        pipe.zrange(key, 0, -1, withscores=True)
-        recent = [score for _member, score in pipe.execute()[1]]
-        if len(recent) >= limit:
-            # Free again once enough of the counted requests have left the window.
-            return max(1, math.ceil(recent[len(recent) - limit] + window - moment))
+        pipe.zcard(key)  # counted, not read: a busy token's window holds thousands
+        counted = pipe.execute()[1]
+        if counted >= limit:
+            # Free again once enough of the counted requests have left the window: the
+            # time of the one that must leave (ranks are oldest first).
+            [(_member, oldest)] = redis.zrange(key, counted - limit, counted - limit, withscores=True)
+            return max(1, math.ceil(oldest + window - moment))
         pipe = redis.pipeline()
         pipe.zadd(key, {f"{moment}:{uuid.uuid4().hex[:8]}": moment})
         pipe.expire(key, window + 5)
