@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import multiprocessing as mp
 import os
 import re
 import shutil
@@ -239,67 +238,78 @@ def run_wrk(wrk: str, args, path: str, cookie: str, expected: int, lua_dir: Path
     }
 
 
-def _post_worker(port: int, jobs: list, stop_at: float, queue) -> None:
-    """Submit reports one after another until stop_at; jobs: (cookie, token, milestone id)."""
-    latencies, statuses, sizes = [], {}, 0
-    i = 0
-    while time.time() < stop_at and i < len(jobs):
-        cookie, token, mid = jobs[i]
-        i += 1
-        body = {
-            "csrf_token": token,
-            "percent": "50",
-            "claimed_status": "in_progress",
-            "text": "压测：本月推进情况。",
-            "action": "submit",
-            "version": "",
-        }
-        t0 = time.perf_counter()
-        try:
-            status, headers, payload = request(port, "POST", f"/milestones/{mid}/report", cookie, body)
-        except OSError:
-            status, headers, payload = "socket", {}, b""
-        latencies.append(time.perf_counter() - t0)
-        kind = status
-        if status == 302:
-            kind = "302 created" if "/milestones/" in headers.get("location", "") else "302 pending"
-        statuses[str(kind)] = statuses.get(str(kind), 0) + 1
-        sizes += len(payload)
-    queue.put((latencies, statuses, sizes, i >= len(jobs)))
+WRK_POST_LUA = r"""
+-- Report submissions: each request takes the next prepared (cookie, token, milestone) job
+-- of this thread's share, so no two requests submit for the same pair. Past the end of
+-- its share a thread starts again (answered "302 pending": counted apart).
+local threads, count = {}, 0
+function setup(thread)
+  count = count + 1
+  thread:set("first", count)
+  table.insert(threads, thread)
+end
+local JOBS = {JOBS_TABLE}
+function init(args)
+  created, pending, bad, step, n = 0, 0, 0, THREADS, first - 1
+end
+function request()
+  n = n + step
+  if n > #JOBS then n = first end
+  local job = JOBS[n]
+  return wrk.format("POST", "/milestones/" .. job[3] .. "/report",
+    {["Cookie"] = job[1], ["Content-Type"] = "application/x-www-form-urlencoded"},
+    "csrf_token=" .. job[2] .. "&percent=50&claimed_status=in_progress&action=submit&version=" ..
+    "&text=%E5%8E%8B%E6%B5%8B%EF%BC%9A%E6%9C%AC%E6%9C%88%E6%8E%A8%E8%BF%9B%E6%83%85%E5%86%B5%E3%80%82")
+end
+function response(status, headers, body)
+  local where = headers["Location"] or headers["location"] or ""
+  if status == 302 and string.find(where, "/milestones/", 1, true) then created = created + 1
+  elseif status == 302 then pending = pending + 1
+  else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local c, p, b = 0, 0, 0
+  for _, t in ipairs(threads) do c = c + t:get("created"); p = p + t:get("pending"); b = b + t:get("bad") end
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "duration_us": %d, "bytes": %d, "p50": %d, "p95": %d, "p99": %d, ' ..
+    '"max": %d, "created": %d, "pending": %d, "bad_status": %d, "socket_errors": %d}\n',
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.max, c, p, b, e.connect + e.read + e.write + e.timeout))
+end
+"""
 
 
-def run_posts(args, jobs: list) -> dict:
-    """args.clients processes, each submitting from its own slice of (user, milestone) pairs."""
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    slices = [jobs[i :: args.clients] for i in range(args.clients)]
-    t0 = time.time()
-    stop_at = t0 + args.duration
-    procs = [ctx.Process(target=_post_worker, args=(args.port, s, stop_at, queue)) for s in slices]
-    for p in procs:
-        p.start()
-    results = [queue.get() for _ in procs]
-    for p in procs:
-        p.join()
-    elapsed = time.time() - t0
-    lat = sorted(x for r in results for x in r[0])
-    statuses: dict[str, int] = {}
-    for r in results:
-        for k, v in r[1].items():
-            statuses[k] = statuses.get(k, 0) + v
-    n = len(lat)
-    ok = statuses.get("302 created", 0) + statuses.get("302 pending", 0)
+def run_wrk_posts(wrk: str, args, jobs: list, lua_dir: Path) -> dict:
+    """Report submissions driven by wrk like the pages (one cheap client for every row):
+    jobs are (cookie, CSRF token, milestone id), shared out over wrk's threads."""
+
+    def lua_string(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    rows = ",\n".join(f"{{{lua_string(c)}, {lua_string(t)}, {m}}}" for c, t, m in jobs)
+    script = lua_dir / "posts.lua"
+    lua = WRK_POST_LUA.replace("{JOBS_TABLE}", "{\n" + rows + "\n}")
+    script.write_text(lua.replace("THREADS", str(args.threads_client)))
+    cmd = [wrk, f"-t{args.threads_client}", f"-c{args.clients}", f"-d{args.duration}s", "--timeout", "60s"]
+    cmd += ["-s", str(script), f"http://{HOST}:{args.port}/"]
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    line = next((x for x in out.splitlines() if x.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no summary: {out}")
+    raw = json.loads(line[len("WRKJSON ") :])
+    seconds = raw["duration_us"] / 1e6
     return {
-        "requests": n,
-        "rps": n / elapsed if elapsed else 0.0,
-        "p50_ms": pct(lat, 50) * 1000,
-        "p95_ms": pct(lat, 95) * 1000,
-        "p99_ms": pct(lat, 99) * 1000,
-        "max_ms": (lat[-1] if lat else 0) * 1000,
-        "errors": n - ok,
-        "bytes_per_response": sum(r[2] for r in results) / n if n else 0,
-        "statuses": statuses,
-        "ran_out_of_milestones": any(r[3] for r in results),
+        "requests": raw["requests"],
+        "rps": raw["requests"] / seconds if seconds else 0.0,
+        "p50_ms": raw["p50"] / 1000,
+        "p95_ms": raw["p95"] / 1000,
+        "p99_ms": raw["p99"] / 1000,
+        "max_ms": raw["max"] / 1000,
+        "errors": raw["bad_status"] + raw["socket_errors"],
+        "bytes_per_response": raw["bytes"] / raw["requests"] if raw["requests"] else 0,
+        "statuses": {"302 created": raw["created"], "302 pending": raw["pending"]},
+        "ran_out_of_milestones": raw["pending"] > 0,
     }
 
 
