@@ -19,8 +19,11 @@ import time
 import uuid
 
 from flask import Flask, g, request
-from flask_login import current_user
+from flask_login import AnonymousUserMixin, current_user
 from flask_login.signals import user_unauthorized
+from sqlalchemy import inspect
+
+from app.models import User
 
 request_log = logging.getLogger("starpath.request")
 access_log = logging.getLogger("starpath.access")
@@ -57,7 +60,13 @@ def _current_request_id() -> str | None:
 
 def _user_id() -> str:
     try:
-        return str(current_user.id) if current_user.is_authenticated else "-"
+        user = current_user._get_current_object()
+        if isinstance(user, AnonymousUserMixin):
+            return "-"
+        # The identity of the row, not its attributes: after a commit they are expired, and
+        # reading one would load the user again just to log it.
+        identity = inspect(user).identity if isinstance(user, User) else None
+        return str(identity[0]) if identity else str(user.id)
     except Exception:  # the user could not be loaded (database down): log the request anyway
         return "?"
 

@@ -16,7 +16,7 @@ import logging
 import time
 
 from flask import Flask, flash, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import AnonymousUserMixin, current_user, logout_user
 
 log = logging.getLogger("starpath.auth")
 
@@ -98,7 +98,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def session_headers(response):
-        if current_user.is_authenticated:
+        # Not is_authenticated: after a commit it would read the (expired) user row again.
+        if not isinstance(current_user._get_current_object(), AnonymousUserMixin):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
         if app.config.get("SESSION_COOKIE_SECURE"):

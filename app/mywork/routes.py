@@ -193,15 +193,14 @@ def new_report(milestone_id: int):
         form.percent.data = milestone.percent
         form.claimed_status.data = "in_progress" if milestone.status != "done" else "done"
     if form.validate_on_submit():
+        fields = _report_fields(form)
         try:
-            report, error = create_report(current_user, milestone, kind, **_report_fields(form))
+            _report, error = create_report(current_user, milestone, kind, **fields)
         except PendingReport as exc:  # a parallel request stored this department's report first
             return _to_pending(exc.report)
-        if error is None:
-            flash(
-                "汇报已提交，等待统筹部门审核。" if report.state == "submitted" else "草稿已保存。", "success"
-            )
-            return redirect(url_for("plans.milestone", milestone_id=milestone.id))
+        if error is None:  # committed: the ids at hand, not the expired rows read again
+            flash("汇报已提交，等待统筹部门审核。" if fields["submit"] else "草稿已保存。", "success")
+            return redirect(url_for("plans.milestone", milestone_id=milestone_id))
         flash(error, "error")
     return render_template("mywork/report_form.html", form=form, milestone=milestone, kind=kind, report=None)
 

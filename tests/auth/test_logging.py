@@ -82,3 +82,30 @@ def test_the_formatter_writes_key_value_lines(app):
     assert re.match(
         r"time=\S+Z level=INFO logger=starpath.request request_id=- event=x path=\"/a b\\n\"$", line
     )
+
+
+def test_a_request_that_commits_logs_its_user_without_reading_it_again(app, client, world, caplog):
+    from sqlalchemy import event
+
+    from app.extensions import db
+    from tests.conftest import csrf_from
+
+    login(client, "police")
+    url = f"/milestones/{world['m_police']}/report"
+    data = {"csrf_token": csrf_from(client, url), "percent": "40", "claimed_status": "in_progress"}
+    data.update(text="按计划推进", action="submit")
+    caplog.set_level(logging.INFO, logger="starpath")
+    caplog.clear()
+    with app.app_context():
+        engine = db.engine
+    seen = []
+    record = lambda *a: seen.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.post(url, data=data).status_code == 302
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    [line] = [m for m in lines(caplog, "starpath.request") if "method=POST" in m]
+    assert f"user={world['police']}" in line
+    user_reads = [s for s in seen if s.lstrip().startswith("SELECT") and re.search(r"\bFROM \"?user\"?\s", s)]
+    assert len(user_reads) == 1, "\n\n".join(user_reads)
