@@ -31,15 +31,21 @@ def graph(code: str):
     plan = access.load_viewable_plan(current_user, code)
     node = _node_arg(plan)
     pg = plan_graph(plan)
-    return render_template(
-        "plans/graph.html",
-        plan=plan,
-        pg=pg,
-        node=node,
-        path=critical_items(pg),
-        tightest=tightest_items(pg),
-        at_risk=at_risk_count(pg),
+    # The same for every viewer: kept under what the graph was built from (the plan's rows
+    # and date, target, run and 黄 window), the plan row and the focused node.
+    body = section_cache.section(
+        ("graph-page", pg.key, plan.updated_at, node.id if node else None),
+        lambda: render_template(
+            "plans/_graph_body.html",
+            plan=plan,
+            pg=pg,
+            node=node,
+            path=critical_items(pg),
+            tightest=tightest_items(pg),
+            at_risk=at_risk_count(pg),
+        ),
     )
+    return render_template("plans/graph.html", plan=plan, body=body)
 
 
 @bp.route("/plans/<code>/graph.json")

@@ -207,3 +207,22 @@ def test_the_lists_behind_the_counts_follow_the_rows_and_refuse_a_bad_filter_eve
     for _ in range(2):  # a refused filter is answered afresh, never kept
         bad = client.get("/plans/plan-a/dashboard/list?colour=purple")
         assert bad.status_code == 400 and "颜色“purple”无效" in bad.get_data(as_text=True)
+
+
+def test_the_graph_page_follows_the_rows(app, client):
+    with app.app_context():
+        world = build_world()
+    login(client, "leader")
+    first = client.get("/plans/plan-a/graph").get_data(as_text=True)
+    assert "警务云建设" in first and "逾期 15 天" in first
+    with app.app_context():  # renamed, and finished: off the late list
+        m = db.session.get(Milestone, world["m_late"])
+        m.title = "警务云建设（二期）"
+        db.session.commit()
+    assert "警务云建设（二期）" in client.get("/plans/plan-a/graph").get_data(as_text=True)
+    with app.app_context():
+        m = db.session.get(Milestone, world["m_late"])
+        m.status, m.percent, m.actual_finish = "done", 100, date(2021, 3, 1)
+        db.session.commit()
+    page = client.get("/plans/plan-a/graph").get_data(as_text=True)
+    assert "逾期 15 天" not in page
