@@ -79,6 +79,7 @@ from app.models import (
     ReminderPolicy,
     User,
 )
+from app.plans.content_version import forget_keys
 
 log = logging.getLogger(__name__)
 
@@ -321,6 +322,7 @@ def bump(session: Session, plan_ids, shown_ids=()) -> None:
         session.connection().execute(
             update(table).where(table.c.id.in_(ids)).values(**values, updated_at=table.c.updated_at)
         )
+    forget_keys((*both, *shown))
     for plan_id in (*both, *shown):  # an instance in the session reads the new numbers when next used
         plan = session.identity_map.get(session.identity_key(Plan, plan_id))
         if plan is not None:

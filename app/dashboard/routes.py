@@ -71,7 +71,7 @@ def _plan_key(section: str, plan, today, can_act: bool, *variant) -> tuple:
     """The key of a plan-wide section of the 驾驶舱: the plan's rows (its content_version
     with the date; the stored runs, the one a week back too, are among them), the plan row
     itself, whether the viewer may act (督办 links) and the section's own variant."""
-    return (section, *plan_key(plan.id, today), plan.updated_at, can_act, *variant)
+    return (section, *plan_key(plan, today), plan.updated_at, can_act, *variant)
 
 
 @bp.route("/plans/<code>/dashboard")

@@ -80,7 +80,7 @@ def plan_indicators(code: str):
     # and department see them: kept under those.
     key = (
         "indicators",
-        *plan_key(plan.id, clock.today()),
+        *plan_key(plan, clock.today()),
         current_user.role,
         current_user.department_id,
         current_user.region_id,

@@ -19,16 +19,23 @@ from app.extensions import db
 from app.models import Plan
 
 
-def plan_key(plan_id: int, today: date) -> tuple:
+def plan_key(plan: Plan | int, today: date) -> tuple:
     """(plan id, date, content_version, created_at), read once per request. The creation time
-    tells a plan from one loaded under the same id into a rebuilt database."""
+    tells a plan from one loaded under the same id into a rebuilt database. A plan loaded in
+    this request brings both (nothing to read: its load came before any section's compute,
+    and a bump in this session expires them)."""
     memo = g.setdefault("plan_content_versions", {}) if has_request_context() else {}
-    if plan_id not in memo:
+    if isinstance(plan, Plan):
+        loaded = plan.__dict__
+        if "content_version" in loaded and "created_at" in loaded and plan.id not in memo:
+            memo[plan.id] = (loaded["content_version"], loaded["created_at"])
+        plan = plan.id
+    if plan not in memo:
         row = db.session.execute(
-            select(Plan.content_version, Plan.created_at).where(Plan.id == plan_id)
+            select(Plan.content_version, Plan.created_at).where(Plan.id == plan)
         ).one_or_none()
-        memo[plan_id] = tuple(row) if row is not None else (None, None)
-    return (plan_id, today, *memo[plan_id])
+        memo[plan] = tuple(row) if row is not None else (None, None)
+    return (plan, today, *memo[plan])
 
 
 def region_key(region_id: int | None, today: date) -> tuple:
@@ -43,3 +50,11 @@ def region_key(region_id: int | None, today: date) -> tuple:
     for plan_id, version, created in rows:
         memo.setdefault(plan_id, (version, created))
     return (region_id, today, *(memo[r.id] + (r.id,) for r in rows))
+
+
+def forget_keys(plan_ids) -> None:
+    """This request's remembered keys of these plans (their versions were just bumped)."""
+    if has_request_context():
+        memo = g.get("plan_content_versions")
+        for plan_id in plan_ids if memo else ():
+            memo.pop(plan_id, None)

@@ -174,7 +174,7 @@ class PlanGraph:
 def plan_graph(plan: Plan) -> PlanGraph:
     run = latest_run(plan)
     today, target = clock.today(), target_date_of(plan)
-    key = (*plan_key(plan.id, today), target, run.id if run is not None else None, soon_days(plan.id))
+    key = (*plan_key(plan, today), target, run.id if run is not None else None, soon_days(plan.id))
     with _LOCK:
         st = _CACHE.get(plan.id)
     if st is not None and st.key == key:

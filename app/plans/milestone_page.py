@@ -38,7 +38,7 @@ def milestone(milestone_id: int):
     key = (
         "milestone",
         m.id,
-        *plan_key(m.plan_id, clock.today()),
+        *plan_key(m.plan, clock.today()),
         newest_event,
         current_user.id,
         current_user.role,

@@ -54,7 +54,7 @@ class StatusSummary:
 
 
 def status_summary(plan, today: date) -> StatusSummary:
-    key = plan_key(plan.id, today)
+    key = plan_key(plan, today)
     with _LOCK:
         hit = _CACHE.get(plan.id)
     if hit is not None and hit.key == key:

@@ -149,7 +149,7 @@ def _context(plan, run, std, posted=None, errors=None) -> dict:
         key = (
             "what-if",
             run.id,
-            *plan_key(plan.id, today),
+            *plan_key(plan, today),
             plan.updated_at,
             request.args.get("wi_q"),
         )
@@ -193,7 +193,7 @@ def page(code: str):
     # and the what-if filter: kept under those.
     key = (
         "stars-page",
-        *plan_key(plan.id, clock.today()),
+        *plan_key(plan, clock.today()),
         plan.updated_at,
         has_permission(current_user, "edit_plan"),
         has_permission(current_user, "direct_value"),

@@ -234,3 +234,17 @@ def test_reading_pages_bumps_nothing(world, app, client):
     assert client.get("/my").status_code == 200
     db.session.expire_all()
     assert (versions("plan-a"), versions("plan-b")) == before
+
+
+def test_a_key_read_in_a_request_moves_with_a_change_made_in_it(world, app):
+    from app.plans.content_version import plan_key
+
+    with app.test_request_context("/"):
+        plan = db.session.scalar(select(Plan).where(Plan.code == "plan-a"))
+        before = plan_key(plan, date(2021, 3, 15))
+        assert plan_key(plan.id, date(2021, 3, 15)) == before  # remembered for the request
+        _milestone(world).text = "同一请求中的修改"
+        db.session.flush()
+        after = plan_key(plan, date(2021, 3, 15))
+        assert after[2] == before[2] + 1
+        db.session.rollback()
