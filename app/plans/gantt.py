@@ -28,7 +28,7 @@ from app.engines.forecast_milestones import estimated_starts
 from app.extensions import db
 from app.models import Department, Extension, Milestone, PlanNode
 from app.plans import bp
-from app.plans.graph_data import edge_rows, plan_graph
+from app.plans.graph_data import edge_rows, graph_key, plan_graph
 from app.plans.graph_views import _node_arg
 
 GROUPINGS = {"node": "按计划节点", "department": "按牵头部门"}
@@ -338,6 +338,6 @@ def gantt_json(code: str):
     node_id = node.id if (node := _node_arg(plan)) else None
     by = _grouping(request.args.get("by", "node"))
     return section_cache.json_response(
-        ("gantt.json", plan_graph(plan).key, plan.updated_at, by, node_id),
+        ("gantt.json", *graph_key(plan), plan.updated_at, by, node_id),
         lambda: gantt_payload(plan, by, node_id),
     )

@@ -171,6 +171,13 @@ class PlanGraph:
         return "尚未测算：预计完成、余量与关键路径按完成期限与前置里程碑推算"
 
 
+def graph_key(plan: Plan) -> tuple:
+    """What a plan's graph is drawn from, for keeping what is rendered from it: the plan's
+    rows with the date (its content version: the latest run and the reminder policy's 黄
+    window are among those rows) and the target date. Reads nothing when the plan is loaded."""
+    return (*plan_key(plan, clock.today()), target_date_of(plan))
+
+
 def plan_graph(plan: Plan) -> PlanGraph:
     run = latest_run(plan)
     today, target = clock.today(), target_date_of(plan)

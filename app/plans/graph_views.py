@@ -9,7 +9,14 @@ from app.extensions import db
 from app.models import PlanNode
 from app.params import parse_int
 from app.plans import bp
-from app.plans.graph_data import at_risk_count, critical_items, graph_payload, plan_graph, tightest_items
+from app.plans.graph_data import (
+    at_risk_count,
+    critical_items,
+    graph_key,
+    graph_payload,
+    plan_graph,
+    tightest_items,
+)
 
 
 def _node_arg(plan) -> PlanNode | None:
@@ -30,12 +37,10 @@ def _node_arg(plan) -> PlanNode | None:
 def graph(code: str):
     plan = access.load_viewable_plan(current_user, code)
     node = _node_arg(plan)
-    pg = plan_graph(plan)
-    # The same for every viewer: kept under what the graph was built from (the plan's rows
-    # and date, target, run and 黄 window), the plan row and the focused node.
-    body = section_cache.section(
-        ("graph-page", pg.key, plan.updated_at, node.id if node else None),
-        lambda: render_template(
+
+    def render() -> str:
+        pg = plan_graph(plan)
+        return render_template(
             "plans/_graph_body.html",
             plan=plan,
             pg=pg,
@@ -43,7 +48,12 @@ def graph(code: str):
             path=critical_items(pg),
             tightest=tightest_items(pg),
             at_risk=at_risk_count(pg),
-        ),
+        )
+
+    # The same for every viewer: kept under what the graph is drawn from, the plan row and
+    # the focused node.
+    body = section_cache.section(
+        ("graph-page", *graph_key(plan), plan.updated_at, node.id if node else None), render
     )
     return render_template("plans/graph.html", plan=plan, body=body)
 
@@ -54,7 +64,7 @@ def graph_json(code: str):
     plan = access.load_viewable_plan(current_user, code)
     node_id = node.id if (node := _node_arg(plan)) else None
     return section_cache.json_response(
-        ("graph.json", plan_graph(plan).key, plan.updated_at, node_id),
+        ("graph.json", *graph_key(plan), plan.updated_at, node_id),
         lambda: graph_payload(
             plan,
             lambda mid: url_for("plans.milestone", milestone_id=mid),
