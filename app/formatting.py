@@ -67,6 +67,10 @@ def init_app(app) -> None:
 def _unread_count() -> int:
     if not getattr(current_user, "is_authenticated", False):
         return 0
+    from flask import g
+
+    if "unread_count" in g:  # read with the user (app/sessions.py load_user)
+        return g.unread_count
     from sqlalchemy import func, select
 
     from app.extensions import db

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, current_user, logout_user
 
 log = logging.getLogger("starpath.auth")
@@ -42,17 +42,31 @@ def end() -> None:
 
 
 def load_user(user_id: str):
+    from sqlalchemy import func, select
     from sqlalchemy.orm import joinedload
 
     from app.extensions import db
-    from app.models import User
+    from app.models import Notification, User
 
     raw_id, _, raw_version = (user_id or "").partition(":")
     if not raw_id.isdigit() or not raw_version.isdigit() or len(raw_id) > 18:
         return None
-    # The department comes along: every signed-in page shows its name (one query, not two).
-    user = db.session.get(User, int(raw_id), options=[joinedload(User.department)])
-    if user is None or not user.active:
+    # The department and the unread count come along: every signed-in page shows both (one
+    # query, not three). The count is what the page's header shows (app/formatting.py).
+    unread = (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        select(User, unread.label("unread"))
+        .where(User.id == int(raw_id))
+        .options(joinedload(User.department))
+    ).one_or_none()
+    if row is None:
+        return None
+    user, g.unread_count = row
+    if not user.active:
         return None
     if user.session_version != int(raw_version):
         log.info("event=session_revoked user=%s path=%s", user.id, request.path if request else "-")
