@@ -309,8 +309,17 @@ class _Plans:
 def bump(session: Session, plan_ids, shown_ids=()) -> None:
     """In the session's transaction: add one to both versions of plan_ids (a change that
     can move their forecast) and to the content_version of shown_ids (one that shows)."""
-    both = sorted(i for i in plan_ids if i is not None)
-    shown = sorted({i for i in shown_ids if i is not None} - set(both))
+    # Once per transaction is enough (a reader sees the change and the bump together): a
+    # later flush of the same (innermost) transaction skips the plans it bumped already.
+    txn = session.get_nested_transaction() or session.get_transaction()
+    seen_txn, seen_both, seen_shown = session.info.get("plan_bumps", (None, set(), set()))
+    if seen_txn is not txn:
+        seen_both, seen_shown = set(), set()
+        session.info["plan_bumps"] = (txn, seen_both, seen_shown)
+    both = sorted({i for i in plan_ids if i is not None} - seen_both)
+    shown = sorted({i for i in shown_ids if i is not None} - set(both) - seen_both - seen_shown)
+    seen_both.update(both)
+    seen_shown.update(shown)
     table = Plan.__table__
     for ids, values in (
         (both, {"data_version": table.c.data_version + 1, "content_version": table.c.content_version + 1}),

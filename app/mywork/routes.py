@@ -185,23 +185,24 @@ def new_report(milestone_id: int):
     kind = access.report_kind_for(current_user, milestone)
     if kind is None:
         abort(403)
-    pending = pending_report(milestone.id, current_user.department_id)
-    if pending is not None:
-        return _to_pending(pending)
     form = ReportForm()
-    if request.method == "GET":
-        form.percent.data = milestone.percent
-        form.claimed_status.data = "in_progress" if milestone.status != "done" else "done"
     if form.validate_on_submit():
         fields = _report_fields(form)
-        try:
+        try:  # create_report looks for the department's pending report itself
             _report, error = create_report(current_user, milestone, kind, **fields)
-        except PendingReport as exc:  # a parallel request stored this department's report first
+        except PendingReport as exc:
             return _to_pending(exc.report)
         if error is None:  # committed: the ids at hand, not the expired rows read again
             flash("汇报已提交，等待统筹部门审核。" if fields["submit"] else "草稿已保存。", "success")
             return redirect(url_for("plans.milestone", milestone_id=milestone_id))
         flash(error, "error")
+    else:
+        pending = pending_report(milestone.id, current_user.department_id)
+        if pending is not None:
+            return _to_pending(pending)
+        if request.method == "GET":
+            form.percent.data = milestone.percent
+            form.claimed_status.data = "in_progress" if milestone.status != "done" else "done"
     return render_template("mywork/report_form.html", form=form, milestone=milestone, kind=kind, report=None)
 
 

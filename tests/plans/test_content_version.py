@@ -248,3 +248,27 @@ def test_a_key_read_in_a_request_moves_with_a_change_made_in_it(world, app):
         after = plan_key(plan, date(2021, 3, 15))
         assert after[2] == before[2] + 1
         db.session.rollback()
+
+
+def test_once_per_transaction_and_again_after_a_rolled_back_savepoint(world):
+    before = versions("plan-a")
+    m = _milestone(world)
+    m.text = "第一次"
+    db.session.flush()
+    m.text = "第二次"
+    db.session.flush()
+    assert versions("plan-a")[0] == before[0] + 1  # one transaction, one bump
+    db.session.commit()
+
+    before = versions("plan-a")
+    with db.session.begin_nested() as savepoint:  # bumped inside a savepoint, then undone
+        m.text = "保存点内"
+        db.session.flush()
+        assert versions("plan-a")[0] == before[0] + 1
+        savepoint.rollback()
+    assert versions("plan-a") == before
+    m.text = "保存点外"
+    db.session.flush()  # the outer transaction's own change bumps again
+    assert versions("plan-a")[0] == before[0] + 1
+    db.session.commit()
+    assert versions("plan-a")[0] == before[0] + 1
