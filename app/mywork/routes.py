@@ -45,8 +45,23 @@ DONE_SHOWN = 20
 @login_required
 def index():
     dept_id = current_user.department_id
-    notices = returned = []
     page = int_arg("page", high=MAX_PAGE, default=1, strict=False)
+    # Everything the page shows is the region's plans' rows (their content versions; the
+    # date for the 三色 colours): the milestone lists and indicator plans as this department
+    # and role see them; the 督办 notices and returned work with what this user may do.
+    region = region_key(current_user.region_id, clock.today())
+    lists = section_cache.section(
+        ("mywork", current_user.role, dept_id, page, MY_PAGE, DONE_SHOWN, *region),
+        lambda: _lists(dept_id, page),
+    )
+    top = section_cache.section_with_forms(
+        ("mywork-top", current_user.id, current_user.role, dept_id, *region), lambda: _top(dept_id)
+    )
+    return render_template("mywork/index.html", top=top, lists=lists)
+
+
+def _top(dept_id: int | None) -> str:
+    notices = returned = returned_values = []
     if dept_id is not None:
         notices = department_notices(dept_id)
         returned = db.session.scalars(
@@ -55,25 +70,9 @@ def index():
             .options(joinedload(ProgressReport.milestone))
             .order_by(ProgressReport.reviewed_at.desc())
         ).all()
-    # The milestone lists and the indicator plans are the region's plans' rows as this
-    # department and role see them: kept while no plan of the region changes (its
-    # content_version) and the date stays (the 三色 colours). The notices carry forms.
-    key = (
-        "mywork",
-        current_user.role,
-        dept_id,
-        page,
-        MY_PAGE,
-        DONE_SHOWN,
-        *region_key(current_user.region_id, clock.today()),
-    )
-    lists = section_cache.section(key, lambda: _lists(dept_id, page))
+        returned_values = _returned_values(dept_id)
     return render_template(
-        "mywork/index.html",
-        lists=lists,
-        notices=notices,
-        returned=returned,
-        returned_values=_returned_values(dept_id) if dept_id is not None else [],
+        "mywork/_top.html", notices=notices, returned=returned, returned_values=returned_values
     )
 
 

@@ -86,3 +86,27 @@ def test_the_date_moves_the_colours(app, client):
         assert "红" in row
     finally:
         app.config["STARPATH_AS_OF"] = date(2021, 3, 15)
+
+
+def test_a_notice_reaches_the_kept_page_and_its_form_works(app, client):
+    from tests.conftest import CSRF_RE, csrf_from
+
+    with app.app_context():
+        w = build_world()
+    login(client, "police")
+    assert 'data-testid="my-notices"' not in client.get("/my").get_data(as_text=True)
+    office = app.test_client()
+    login(office, "office")
+    url = f"/milestones/{w['m_police']}/notices"
+    data = {"csrf_token": csrf_from(office, f"/milestones/{w['m_police']}"), "department_id": w["police_dept"]}
+    data.update(text="请说明平台联网进度", reply_due="2021-03-19")
+    assert office.post(url, data=data).status_code == 302
+
+    page = client.get("/my").get_data(as_text=True)
+    assert "请说明平台联网进度" in page and "签收" in page
+    token = CSRF_RE.search(page)[1]
+    action = re.search(r'action="(/notices/\d+/acknowledge)"', page)[1]
+    version = re.search(r'name="version" value="(\d+)"', page)[1]
+    assert client.post(action, data={"csrf_token": token, "version": version}).status_code == 302
+    page = client.get("/my").get_data(as_text=True)
+    assert action not in page and "签收" in page  # acknowledged: no form, the time shown
