@@ -121,7 +121,7 @@ class PlanGraph:
 
     def __init__(self, plan: Plan, run, today: date, target_date: date, st: _Structure, milestones=None):
         self.plan, self.run, self.today, self.target_date = plan, run, today, target_date
-        self.key = st.key  # what the structure was built from (fingerprint, target, run, window)
+        self.key = st.key  # what the structure was built from (content version, target, run, window)
         self.graph, self.schedule, self.basis, self.changes = st.graph, st.schedule, st.basis, st.changes
         self.dep_rows, self.node_of = st.deps, st.node_of
         self._milestones = milestones
