@@ -98,9 +98,10 @@ def main(argv=None) -> int:
             flat = re.sub(r"\s+", " ", s)[: None if args.full else 200]
             print(f"   slowest {t * 1000:7.1f} ms: {flat}")
         if args.cprofile:
-            prof = cProfile.Profile()
+            prof = cProfile.Profile()  # over --repeat more requests: one is too few to read
             prof.enable()
-            client.get(path)
+            for _ in range(args.repeat):
+                client.get(path)
             prof.disable()
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats(args.sort).print_stats(args.top * 2)
