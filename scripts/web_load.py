@@ -220,13 +220,18 @@ def run_wrk(wrk: str, args, path: str, cookie: str, expected: int, lua_dir: Path
     elif cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
     cmd.append(f"http://{HOST}:{args.port}{path}")
+    return _wrk_summary(cmd)[0]
+
+
+def _wrk_summary(cmd: list[str]) -> tuple[dict, dict]:
+    """Run wrk: (the figures every row has, wrk's own summary) from its WRKJSON line."""
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
     line = next((x for x in out.splitlines() if x.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no summary: {out}")
     raw = json.loads(line[len("WRKJSON ") :])
     seconds = raw["duration_us"] / 1e6
-    return {
+    row = {
         "requests": raw["requests"],
         "rps": raw["requests"] / seconds if seconds else 0.0,
         "p50_ms": raw["p50"] / 1000,
@@ -236,6 +241,7 @@ def run_wrk(wrk: str, args, path: str, cookie: str, expected: int, lua_dir: Path
         "errors": raw["bad_status"] + raw["socket_errors"],
         "bytes_per_response": raw["bytes"] / raw["requests"] if raw["requests"] else 0,
     }
+    return row, raw
 
 
 WRK_POST_LUA = r"""
@@ -293,24 +299,10 @@ def run_wrk_posts(wrk: str, args, jobs: list, lua_dir: Path) -> dict:
     script.write_text(lua.replace("THREADS", str(args.threads_client)))
     cmd = [wrk, f"-t{args.threads_client}", f"-c{args.clients}", f"-d{args.duration}s", "--timeout", "60s"]
     cmd += ["-s", str(script), f"http://{HOST}:{args.port}/"]
-    out = subprocess.run(cmd, capture_output=True, text=True).stdout
-    line = next((x for x in out.splitlines() if x.startswith("WRKJSON ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk gave no summary: {out}")
-    raw = json.loads(line[len("WRKJSON ") :])
-    seconds = raw["duration_us"] / 1e6
-    return {
-        "requests": raw["requests"],
-        "rps": raw["requests"] / seconds if seconds else 0.0,
-        "p50_ms": raw["p50"] / 1000,
-        "p95_ms": raw["p95"] / 1000,
-        "p99_ms": raw["p99"] / 1000,
-        "max_ms": raw["max"] / 1000,
-        "errors": raw["bad_status"] + raw["socket_errors"],
-        "bytes_per_response": raw["bytes"] / raw["requests"] if raw["requests"] else 0,
-        "statuses": {"302 created": raw["created"], "302 pending": raw["pending"]},
-        "ran_out_of_milestones": raw["pending"] > 0,
-    }
+    row, raw = _wrk_summary(cmd)
+    row["statuses"] = {"302 created": raw["created"], "302 pending": raw["pending"]}
+    row["ran_out_of_milestones"] = raw["pending"] > 0
+    return row
 
 
 def drain(args) -> None:
