@@ -5,8 +5,6 @@ they show reaches the page at once, and every department sees its own."""
 import re
 from datetime import date
 
-from sqlalchemy import update
-
 from app.extensions import db
 from app.models import Milestone, ReminderPolicy
 from app.models.plan import milestone_co_department
@@ -98,7 +96,10 @@ def test_a_notice_reaches_the_kept_page_and_its_form_works(app, client):
     office = app.test_client()
     login(office, "office")
     url = f"/milestones/{w['m_police']}/notices"
-    data = {"csrf_token": csrf_from(office, f"/milestones/{w['m_police']}"), "department_id": w["police_dept"]}
+    data = {
+        "csrf_token": csrf_from(office, f"/milestones/{w['m_police']}"),
+        "department_id": w["police_dept"],
+    }
     data.update(text="请说明平台联网进度", reply_due="2021-03-19")
     assert office.post(url, data=data).status_code == 302
 

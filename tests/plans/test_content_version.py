@@ -25,8 +25,8 @@ from app.models import (
 )
 from app.models.plan import node_department
 from app.planio.links import sync_links
-from tests.factories import build_world
 from tests.conftest import login
+from tests.factories import build_world
 
 
 def versions(code: str) -> tuple[int, int]:
