@@ -45,13 +45,13 @@ def paged(stmt, per_page: int):
     )
 
 
-@dataclass(frozen=True)
-class PageInfo:
-    """What the `pager` macro reads, for a list paged by hand (a window count, a cut list)."""
+class Paged:
+    """What the `pager` macro reads, from a list's page, per_page and total (a page of
+    areas, a window count, a cut list)."""
 
     page: int
-    total: int
     per_page: int
+    total: int
 
     @property
     def pages(self) -> int:
@@ -72,3 +72,12 @@ class PageInfo:
     @property
     def next_num(self) -> int:
         return self.page + 1
+
+
+@dataclass(frozen=True)
+class PageInfo(Paged):
+    """A list paged by hand."""
+
+    page: int
+    total: int
+    per_page: int

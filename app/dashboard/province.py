@@ -84,7 +84,7 @@ class Totals:
 
 
 @dataclass
-class AreaPage:
+class AreaPage(listing.Paged):
     rows: list[AreaRow]
     totals: Totals
     sort: str
@@ -95,16 +95,8 @@ class AreaPage:
     recomputed: int = 0  # stale or missing counts recomputed (and stored) for this page
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.totals.matched // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    def total(self) -> int:  # for the pager (Paged): the areas the search matched
+        return self.totals.matched
 
 
 @cache
