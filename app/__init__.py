@@ -35,9 +35,9 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
-    from app import data_version
+    from app import plan_versions
 
-    data_version.register(db.session)  # bumps Plan.data_version with every forecast-moving change
+    plan_versions.register(db.session)  # bumps a plan's data_version and content_version with its changes
     from app.status import stored_counts
 
     stored_counts.register(db.session)  # forgets a plan's stored 三色 counts when a 督办 etc. changes

@@ -7,7 +7,7 @@ clock date and stores a ForecastRun unless the same data were already computed,
 so running it twice, or after Redis lost it, is harmless.
 
 A plan is unchanged when its latest run has the plan's data_version (bumped with
-every change that can move the forecast, app/data_version.py) and the clock date
+every change that can move the forecast, app/plan_versions) and the clock date
 as as_of: refresh_all finds the others in one query and queues only those, and
 the job returns at once for an unchanged plan, before gathering any input. Two
 workers on one plan cannot store two runs of the same data (unique data_key).

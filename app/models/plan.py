@@ -55,7 +55,7 @@ class Plan(TimestampMixin, db.Model):
     step_cost_unit: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str | None] = mapped_column(String(128))
     # Bumped in the same transaction as every change that can move the forecast
-    # (app/data_version.py); a stored run of the same version and clock date is current.
+    # (app/plan_versions); a stored run of the same version and clock date is current.
     data_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Bumped by the same events with every change of a row the plan's pages show; kept page
     # sections are keyed by it (app/plans/content_version.py).

@@ -1,7 +1,7 @@
 """The key of everything a plan's pages show: the plan, the date and its content_version.
 
 Plan.content_version is bumped in the same transaction as every change of a row those
-pages show (app/data_version.py: session events, so no route or job can forget it). A
+pages show (app/plan_versions: session events, so no route or job can forget it). A
 kept section (app/section_cache.py) or status summary checks it with one primary-key read,
 where the fingerprint it replaces scanned every table of the plan (~10 ms a page at 6,000
 milestones). The number is read before the section is computed, so a change committed in

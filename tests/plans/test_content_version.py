@@ -272,3 +272,35 @@ def test_once_per_transaction_and_again_after_a_rolled_back_savepoint(world):
     assert versions("plan-a")[0] == before[0] + 1
     db.session.commit()
     assert versions("plan-a")[0] == before[0] + 1
+
+
+def test_a_department_renamed_shows_in_every_plan_of_its_region_and_moves_only_those_it_leads_in(world):
+    police = db.session.get(User, world["police"]).department_id
+    region = db.session.get(Department, police).region_id
+    db.session.add(
+        Plan(
+            region_id=region,
+            code="plan-c",
+            title="甲市第二计划",
+            period_start=date(2020, 1, 1),
+            period_end=date(2023, 12, 31),
+        )
+    )
+    db.session.commit()
+    other = versions("plan-c")
+    seen = Seen()
+    for rename in (  # through the ORM, then as the admin form does (a Core UPDATE)
+        lambda: setattr(db.session.get(Department, police), "name", "甲市公安局（一）"),
+        lambda: db.session.execute(
+            update(Department)
+            .where(Department.id == police)
+            .values(name="甲市公安局（二）")
+            .execution_options(synchronize_session=False)
+        ),
+    ):
+        rename()
+        db.session.commit()
+        assert seen.after() == (True, True)  # plan-a: its milestones are led by the police
+        now = versions("plan-c")
+        assert now[0] > other[0] and now[1] == other[1]  # plan-c: shows the name, no forecast moves
+        seen, other = Seen(), now
