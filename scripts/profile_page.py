@@ -7,6 +7,8 @@ that ran most often, and with --cprofile the functions with the most own time.
 
     python scripts/profile_page.py a0001-police /my /milestones/19
     python scripts/profile_page.py --cprofile a0001-leader /plans/a0001-1313/dashboard
+    python scripts/profile_page.py --post 'percent=30&claimed_status=in_progress&text=x&action=submit' \\
+        a0947-industry /milestones/M1/report /milestones/M2/report     # a write, once each
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ def main(argv=None) -> int:
     ap.add_argument("--sort", default="tottime", help="pstats order: tottime or cumulative")
     ap.add_argument("--full", action="store_true", help="print the slowest statements in full")
     ap.add_argument("--list", action="store_true", help="print every statement of the last run, in order")
+    ap.add_argument(
+        "--post",
+        metavar="FORM",
+        help="POST this urlencoded form to each PATH once instead (a write is measured once: "
+        "the report form, say, then answers with the pending report; CSRF is off here)",
+    )
     args = ap.parse_args(argv)
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -69,6 +77,8 @@ def main(argv=None) -> int:
     resp = client.post("/login", data={"username": args.user, "password": "demo-pass-2021"})
     if resp.status_code != 302:
         raise SystemExit(f"log-in as {args.user} answered {resp.status_code}")
+    if args.post is not None:
+        return _posts(args, client, statements)
     for path in args.paths:
         client.get(path)  # warm-up
         gc.collect()  # as the gunicorn settings do (scripts/deploy/gunicorn.conf.py)
@@ -106,6 +116,25 @@ def main(argv=None) -> int:
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats(args.sort).print_stats(args.top * 2)
             print("\n".join(out.getvalue().splitlines()[6:]))
+    return 0
+
+
+def _posts(args, client, statements) -> int:
+    """Each PATH posted once with the form, and what that one request cost."""
+    from urllib.parse import parse_qsl
+
+    form = dict(parse_qsl(args.post, keep_blank_values=True))
+    for path in args.paths:
+        statements.clear()
+        t0 = time.perf_counter()
+        resp = client.post(path, data=form)
+        ms = (time.perf_counter() - t0) * 1000
+        sql_ms, count = sum(t for _, t in statements) * 1000, len(statements)
+        print(f"POST {path}: {resp.status_code}, {ms:.1f} ms, {count} SQL statements ({sql_ms:.1f} ms)")
+        if args.list:
+            for i, (s, t) in enumerate(statements, 1):
+                flat = re.sub(r"\s+", " ", s)[:180]
+                print(f"   {i:3d} {t * 1000:6.1f} ms: {flat}")
     return 0
 
 

@@ -30,10 +30,11 @@ def queue():
     # The region's plans hold every row the queue shows (reports, values, communities and
     # their streets, the people who entered them): kept under their content versions. A
     # viewer of every region, or a region without plans, is answered afresh.
-    keys = region_key(current_user.region_id, clock.today())
-    if current_user.region_id is None or len(keys) <= 2:
+    region = region_key(current_user.region_id, clock.today())
+    region_id, _today, *plans = region
+    if region_id is None or not plans:
         return render_template("review/queue.html", body=_queue_body())
-    key = ("review", current_user.role, current_user.department_id, *keys)
+    key = ("review", current_user.role, current_user.department_id, *region)
     return render_template("review/queue.html", body=section_cache.section(key, _queue_body))
 
 
