@@ -5,7 +5,17 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.extensions import db
-from app.models import Department, Dependency, Indicator, Milestone, Plan, PlanNode, Region, User
+from app.models import (
+    Department,
+    Dependency,
+    Indicator,
+    Milestone,
+    Plan,
+    PlanNode,
+    ProgressReport,
+    Region,
+    User,
+)
 
 PASSWORD = "secret-pass-1"
 
@@ -29,6 +39,23 @@ def _user(username, role, region=None, dept=None):
     user.set_password(PASSWORD)
     db.session.add(user)
     return user
+
+
+def add_report(milestone_id, dept, author, state, text=None, percent=30):
+    """A lead report of a department on a milestone, in the given state (flushed)."""
+    r = ProgressReport(
+        milestone_id=milestone_id,
+        department_id=dept,
+        author_id=author,
+        kind="lead",
+        text=text or f"{state}进展",
+        percent=percent,
+        claimed_status="in_progress",
+        state=state,
+    )
+    db.session.add(r)
+    db.session.flush()
+    return r
 
 
 def build_world() -> World:
@@ -148,7 +175,6 @@ def build_matrix_world() -> World:
         IndicatorValue,
         Notice,
         OutboxMessage,
-        ProgressReport,
         Reminder,
         ReminderDelivery,
     )
@@ -173,20 +199,6 @@ def build_matrix_world() -> World:
     dep_b = Dependency(plan_id=plan_b.id, predecessor_id=m_other2.id, successor_id=m_other.id)
     db.session.add(dep_b)
 
-    def report(milestone_id, dept, author, state):
-        r = ProgressReport(
-            milestone_id=milestone_id,
-            department_id=dept,
-            author_id=author,
-            kind="lead",
-            text=f"{state}进展",
-            percent=30,
-            claimed_status="in_progress",
-            state=state,
-        )
-        db.session.add(r)
-        db.session.flush()
-        return r
 
     def evidence(r, uploader, tag):
         stored = f"matrix-{tag}-".ljust(40, "0")
@@ -204,10 +216,10 @@ def build_matrix_world() -> World:
         db.session.add(e)
         return e
 
-    draft_a = report(w["m_far"], w["police_dept"], w["police"], "draft")
-    submitted_a = report(w["m_late"], w["police_dept"], w["police"], "submitted")
-    draft_b = report(w["m_other"], w["other_dept"], w["other"], "draft")
-    submitted_b = report(m_other2.id, w["other_dept"], w["other"], "submitted")
+    draft_a = add_report(w["m_far"], w["police_dept"], w["police"], "draft")
+    submitted_a = add_report(w["m_late"], w["police_dept"], w["police"], "submitted")
+    draft_b = add_report(w["m_other"], w["other_dept"], w["other"], "draft")
+    submitted_b = add_report(m_other2.id, w["other_dept"], w["other"], "submitted")
     ev = {
         "draft_evidence_a": evidence(draft_a, w["police"], "draft-a"),
         "evidence_a": evidence(submitted_a, w["police"], "submitted-a"),

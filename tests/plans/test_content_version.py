@@ -19,14 +19,13 @@ from app.models import (
     NoticeRound,
     Plan,
     PlanNode,
-    ProgressReport,
     ReminderPolicy,
     User,
 )
 from app.models.plan import node_department
 from app.planio.links import sync_links
 from tests.conftest import login
-from tests.factories import build_world
+from tests.factories import add_report, build_world
 
 
 def versions(code: str) -> tuple[int, int]:
@@ -69,18 +68,7 @@ def _notice(w):
 
 
 def _report(w, state="draft"):
-    user = db.session.get(User, w["police"])
-    r = ProgressReport(
-        milestone_id=w["m_police"],
-        department_id=user.department_id,
-        author_id=user.id,
-        kind="lead",
-        text="正在推进",
-        percent=40,
-        claimed_status="in_progress",
-        state=state,
-    )
-    db.session.add(r)
+    r = add_report(w["m_police"], w["police_dept"], w["police"], state, text="正在推进", percent=40)
     db.session.commit()
     return r
 

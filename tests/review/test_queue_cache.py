@@ -6,9 +6,9 @@ from datetime import date
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Indicator, IndicatorValue, ProgressReport, User
+from app.models import Indicator, IndicatorValue, ProgressReport
 from tests.conftest import login
-from tests.factories import build_world
+from tests.factories import add_report, build_world
 
 
 def queue(client) -> str:
@@ -20,18 +20,7 @@ def queue(client) -> str:
 def test_submissions_and_reviews_reach_the_kept_queue(app, client):
     with app.app_context():
         w = build_world()
-        police = db.session.get(User, w["police"])
-        report = ProgressReport(
-            milestone_id=w["m_police"],
-            department_id=police.department_id,
-            author_id=police.id,
-            kind="lead",
-            text="联网平台已完成部署",
-            percent=60,
-            claimed_status="in_progress",
-            state="draft",
-        )
-        db.session.add(report)
+        report = add_report(w["m_police"], w["police_dept"], w["police"], "draft", text="联网平台已完成部署")
         db.session.commit()
         report_id = report.id
     login(client, "office")
