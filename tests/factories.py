@@ -199,7 +199,6 @@ def build_matrix_world() -> World:
     dep_b = Dependency(plan_id=plan_b.id, predecessor_id=m_other2.id, successor_id=m_other.id)
     db.session.add(dep_b)
 
-
     def evidence(r, uploader, tag):
         stored = f"matrix-{tag}-".ljust(40, "0")
         (uploads.storage_dir() / stored).write_bytes(b"%PDF-1.4 matrix")
